@@ -1,0 +1,205 @@
+/**
+ * The Azure Key Vault {@link SecretsClient}: reads and writes secrets with the official SDK, every call passing
+ * through the vault's traffic budget (client-side rate limit, shared 429 back-off) and counted per ESO's
+ * `externalsecret_provider_api_calls_count{provider="Azure/KeyVault",call,status}`.
+ *
+ * @module
+ */
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import { SecretClient } from "@azure/keyvault-secrets";
+import type { ExternalSecretDataRemoteRef, ExternalSecretFind } from "../../api/types.ts";
+import { type PushOptions, type SecretsClient, type ValidationResult } from "../provider.ts";
+import { mapAzureError, retryAfterMs } from "./errors.ts";
+import type { ResolvedAuth } from "./auth.ts";
+
+/** Outgoing traffic control for one vault host, shared by every client of that vault. */
+export interface VaultBudget {
+  /** Waits until a request to `host` may be sent (rate limit; a 429's Retry-After blocks everyone). */
+  acquire(host: string, signal?: AbortSignal): Promise<void>;
+  /** Records that `host` answered 429 with this Retry-After. */
+  throttled(host: string, retryAfterMs: number): void;
+}
+
+/** Receives one observation per HTTP call to Key Vault. */
+export type CallObserver = (call: string, status: "success" | "error") => void;
+
+/** ESO's call names for the requests the SDK sends. */
+export function callName(method: string, path: string): string {
+  if (/^\/secrets\/?$/.test(path)) return "GetSecrets";
+  if (/^\/secrets\/[^/]+\/versions\/?$/.test(path)) return "GetSecrets";
+  if (path.startsWith("/secrets/")) {
+    return method === "PUT" ? "SetSecret" : method === "DELETE" ? "DeleteSecret" : "GetSecret";
+  }
+  if (path.startsWith("/keys/")) return method === "GET" ? "GetKey" : "ImportKey";
+  if (path.startsWith("/certificates/")) return method === "GET" ? "GetCertificate" : "ImportCertificate";
+  return `${method} ${path.split("/")[1] ?? ""}`;
+}
+
+/**
+ * A pipeline policy run before every attempt (including the SDK's own retries): it waits for the vault's budget,
+ * and reports 429s so that all callers of that vault back off, not just this one.
+ */
+export function budgetPolicy(
+  host: string,
+  budget: VaultBudget | undefined,
+  observe: CallObserver | undefined,
+): PipelinePolicy {
+  return {
+    name: "kvOperatorVaultBudget",
+    async sendRequest(request, next) {
+      if (budget) await budget.acquire(host, request.abortSignal as AbortSignal | undefined);
+      const call = callName(request.method, new URL(request.url).pathname);
+      try {
+        const response = await next(request);
+        if (response.status === 429 && budget) {
+          budget.throttled(host, retryAfterMs(response.headers.get("retry-after")) ?? 1000);
+        }
+        // 401 is the bearer challenge that precedes every first call: part of the protocol, not a failure.
+        if (response.status !== 401) {
+          observe?.(call, response.status < 400 || response.status === 404 ? "success" : "error");
+        }
+        return response;
+      } catch (e) {
+        observe?.(call, "error");
+        throw e;
+      }
+    },
+  };
+}
+
+/** Splits ESO's `[secret|key|cert]/name` key (default `secret`). */
+export function parseObjectKey(key: string): { type: "secret" | "key" | "cert"; name: string } {
+  const parts = key.split("/");
+  if (parts.length === 1) return { type: "secret", name: key };
+  const [type, name] = parts;
+  if ((type === "secret" || type === "key" || type === "cert") && name) return { type, name };
+  throw new Error(`unknown Azure Keyvault object Type for key "${key}": use secret/<name>, key/<name> or cert/<name>`);
+}
+
+/** Options of {@link AzureKeyVaultClient}. */
+export interface KeyVaultClientOptions {
+  vaultUrl: string;
+  auth: ResolvedAuth;
+  budget?: VaultBudget;
+  observe?: CallObserver;
+  /** Needed when the vault's challenge names a resource that does not match its host (emulators). */
+  disableChallengeResourceVerification?: boolean;
+}
+
+/** Reads and writes one vault with one identity. */
+export class AzureKeyVaultClient implements SecretsClient {
+  readonly fingerprint: string;
+  readonly #client: SecretClient;
+  readonly #vaultUrl: string;
+  readonly #auth: ResolvedAuth;
+
+  constructor(options: KeyVaultClientOptions) {
+    this.#vaultUrl = options.vaultUrl;
+    this.#auth = options.auth;
+    this.fingerprint = options.auth.fingerprint;
+    const host = new URL(options.vaultUrl).host;
+    this.#client = new SecretClient(options.vaultUrl, options.auth.credential, {
+      ...(options.disableChallengeResourceVerification ? { disableChallengeResourceVerification: true } : {}),
+      // Few SDK retries: the controller's queue owns back-off, so a failing vault does not pin a worker for minutes.
+      retryOptions: { maxRetries: 2, retryDelayInMs: 500, maxRetryDelayInMs: 4000 },
+      additionalPolicies: [{ policy: budgetPolicy(host, options.budget, options.observe), position: "perRetry" }],
+      userAgentOptions: { userAgentPrefix: "kv-operator" },
+    });
+  }
+
+  /** The vault this client reads. */
+  get vaultUrl(): string {
+    return this.#vaultUrl;
+  }
+
+  /**
+   * The raw value of `ref.key` at `ref.version` (latest when empty), or its tags as JSON with metadataPolicy Fetch.
+   * `property`, decoding and null-byte checks are applied by the caller, so one read serves every ExternalSecret that
+   * wants a different part of the same value.
+   */
+  async getSecret(ref: ExternalSecretDataRemoteRef, signal?: AbortSignal): Promise<Uint8Array> {
+    const { type, name } = parseObjectKey(ref.key);
+    if (type !== "secret") {
+      throw new Error(`Key Vault ${type} objects (key "${ref.key}") are not supported yet: only secret/<name>`);
+    }
+    const what = `secret "${name}"${ref.version ? ` version ${ref.version}` : ""}`;
+    try {
+      const secret = await this.#client.getSecret(name, {
+        ...(ref.version ? { version: ref.version } : {}),
+        ...(signal ? { abortSignal: signal } : {}),
+      });
+      if (ref.metadataPolicy === "Fetch") {
+        return new TextEncoder().encode(JSON.stringify(secret.properties.tags ?? {}));
+      }
+      return new TextEncoder().encode(secret.value ?? "");
+    } catch (e) {
+      throw mapAzureError(e, what, this.#vaultUrl, this.#auth.identity);
+    }
+  }
+
+  /** `dataFrom.extract`: the value parsed as a JSON object; strings unquoted, other values as JSON text. */
+  async getSecretMap(ref: ExternalSecretDataRemoteRef, signal?: AbortSignal): Promise<Record<string, Uint8Array>> {
+    const raw = new TextDecoder().decode(await this.getSecret(ref, signal));
+    let doc: unknown;
+    try {
+      doc = JSON.parse(raw);
+    } catch {
+      throw new Error(`The value of key ${ref.key} is not a JSON object, so it cannot be extracted into keys`);
+    }
+    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+      throw new Error(`The value of key ${ref.key} is not a JSON object, so it cannot be extracted into keys`);
+    }
+    const enc = new TextEncoder();
+    return Object.fromEntries(
+      Object.entries(doc).map(([k, v]) => [k, enc.encode(typeof v === "string" ? v : JSON.stringify(v))]),
+    );
+  }
+
+  getAllSecrets(_find: ExternalSecretFind): Promise<Record<string, Uint8Array>> {
+    return Promise.reject(new Error("dataFrom.find is not supported yet"));
+  }
+
+  async pushSecret(
+    key: string,
+    value: Uint8Array,
+    options: PushOptions = {},
+    signal?: AbortSignal,
+  ): Promise<{ version: string }> {
+    const { type, name } = parseObjectKey(key);
+    if (type !== "secret") throw new Error(`Writing Key Vault ${type} objects is not supported: only secret/<name>`);
+    try {
+      const res = await this.#client.setSecret(name, new TextDecoder().decode(value), {
+        ...(options.contentType ? { contentType: options.contentType } : {}),
+        ...(options.tags ? { tags: options.tags } : {}),
+        ...(signal ? { abortSignal: signal } : {}),
+      });
+      return { version: res.properties.version ?? "" };
+    } catch (e) {
+      throw mapAzureError(e, `secret "${name}"`, this.#vaultUrl, this.#auth.identity);
+    }
+  }
+
+  /** Gets a token for Key Vault: proves the credential works without reading any secret. */
+  async validate(signal?: AbortSignal): Promise<ValidationResult> {
+    const scope = `${vaultResource(this.#vaultUrl)}/.default`;
+    try {
+      await this.#auth.credential.getToken(scope, signal ? { abortSignal: signal } : {});
+      return "Ready";
+    } catch (e) {
+      throw mapAzureError(e, "a token", this.#vaultUrl, this.#auth.identity);
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** The token audience of a vault: `https://vault.azure.net` for `*.vault.azure.net`, and so on per cloud. */
+export function vaultResource(vaultUrl: string): string {
+  const host = new URL(vaultUrl).hostname;
+  for (const suffix of ["vault.azure.net", "vault.usgovcloudapi.net", "vault.azure.cn", "vault.microsoftazure.de"]) {
+    if (host.endsWith(`.${suffix}`)) return `https://${suffix}`;
+  }
+  return "https://vault.azure.net";
+}

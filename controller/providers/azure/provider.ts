@@ -1,0 +1,91 @@
+/**
+ * The `azurekv` provider: validates store specs (no I/O) and builds {@link AzureKeyVaultClient}s.
+ *
+ * @module
+ */
+import type { AzureKVProvider } from "../../api/types.ts";
+import {
+  type Capabilities,
+  type CredentialSource,
+  InvalidStoreError,
+  type Provider,
+  type SecretsClient,
+  type StoreRef,
+} from "../provider.ts";
+import { type AzureAuthOptions, resolveAuth } from "./auth.ts";
+import { authorityHost } from "./clouds.ts";
+import { AzureKeyVaultClient, type CallObserver, type VaultBudget } from "./key_vault.ts";
+
+/** Controller-wide settings of the Azure provider. */
+export interface AzureProviderOptions extends AzureAuthOptions {
+  budget?: VaultBudget;
+  observe?: CallObserver;
+  disableChallengeResourceVerification?: boolean;
+}
+
+/** Checks a vault URL the way a person would want to be told about it. */
+export function checkVaultUrl(value: string | undefined): URL {
+  if (!value) throw new InvalidStoreError("spec.provider.azurekv.vaultUrl is empty");
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidStoreError(`vaultUrl "${value}" is not a valid URL`);
+  }
+  if (url.protocol !== "https:") throw new InvalidStoreError(`vaultUrl "${value}" must use https`);
+  if (/[<>{}]/.test(decodeURIComponent(url.hostname)) || /%3C|%3E/i.test(value) || /[<>]/.test(value)) {
+    throw new InvalidStoreError(`vaultUrl "${value}" still contains a placeholder: replace it with the vault's URL`);
+  }
+  return url;
+}
+
+/** The Azure Key Vault provider. */
+export class AzureKeyVaultProvider implements Provider {
+  readonly capabilities: Capabilities = "ReadWrite";
+  readonly #options: AzureProviderOptions;
+
+  constructor(options: AzureProviderOptions = {}) {
+    this.#options = options;
+  }
+
+  validateStore(store: StoreRef): string[] {
+    const spec = store.spec.provider.azurekv as AzureKVProvider | undefined;
+    if (!spec) throw new InvalidStoreError("spec.provider.azurekv is missing");
+    checkVaultUrl(spec.vaultUrl);
+    authorityHost(spec, this.#options.authorityHost);
+    const warnings: string[] = [];
+    if (spec.tenantId && /[<>]/.test(spec.tenantId)) {
+      throw new InvalidStoreError(
+        `tenantId "${spec.tenantId}" still contains a placeholder: replace it with the tenant id`,
+      );
+    }
+    const auth = spec.authType ?? "ServicePrincipal";
+    if (auth === "ServicePrincipal" && !spec.tenantId) {
+      throw new InvalidStoreError("authType ServicePrincipal needs spec.provider.azurekv.tenantId");
+    }
+    if (auth !== "ServicePrincipal" && spec.authSecretRef?.clientSecret) {
+      warnings.push(`authSecretRef.clientSecret is ignored with authType ${auth}`);
+    }
+    if (auth === "ManagedIdentity" && spec.serviceAccountRef) {
+      warnings.push("serviceAccountRef is ignored with authType ManagedIdentity");
+    }
+    return warnings;
+  }
+
+  async newClient(
+    store: StoreRef,
+    namespace: string | undefined,
+    credentials: CredentialSource,
+  ): Promise<SecretsClient> {
+    this.validateStore(store);
+    const spec = store.spec.provider.azurekv as AzureKVProvider;
+    const auth = await resolveAuth(store, namespace, credentials, this.#options);
+    return new AzureKeyVaultClient({
+      vaultUrl: spec.vaultUrl,
+      auth,
+      ...(this.#options.budget ? { budget: this.#options.budget } : {}),
+      ...(this.#options.observe ? { observe: this.#options.observe } : {}),
+      ...(this.#options.disableChallengeResourceVerification ? { disableChallengeResourceVerification: true } : {}),
+    });
+  }
+}

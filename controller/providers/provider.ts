@@ -1,0 +1,108 @@
+/**
+ * The provider contract, shaped like ESO's `SecretsClient` (apis/externalsecrets/v1/provider.go) so that the
+ * reconciler's semantics (NoSecretError → deletionPolicy, validation results → store conditions) carry over.
+ *
+ * A provider builds a {@link SecretsClient} for a store; the controller caches clients per store version and closes
+ * them when the store changes. Values are bytes, as in a Kubernetes Secret.
+ *
+ * @module
+ */
+import type { ExternalSecretDataRemoteRef, ExternalSecretFind, SecretStoreSpec } from "../api/types.ts";
+
+/** The provider has no such secret (Key Vault: 404). Drives `deletionPolicy`, like ESO's `esv1.NoSecretError`. */
+export class NoSecretError extends Error {
+  override readonly name = "NoSecretError";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The store's configuration is wrong; retrying without a change to the store or its credentials cannot help. */
+export class InvalidStoreError extends Error {
+  override readonly name = "InvalidStoreError";
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/**
+ * A provider call failed in a way worth retrying (throttling, 5xx, network). `retryAfterMs` is the provider's own
+ * hint (Key Vault's `Retry-After`), which the work queue honours instead of its backoff when it is longer.
+ */
+export class ProviderError extends Error {
+  override readonly name = "ProviderError";
+  readonly retryAfterMs: number | undefined;
+  readonly statusCode: number | undefined;
+  constructor(message: string, options?: ErrorOptions & { retryAfterMs?: number; statusCode?: number }) {
+    super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
+    this.statusCode = options?.statusCode;
+  }
+}
+
+/** Outcome of validating a store, as ESO's `ValidationResult`. */
+export type ValidationResult = "Ready" | "Unknown" | "Error";
+
+/** What a store can do, as ESO's `SecretStoreCapabilities`. */
+export type Capabilities = "ReadOnly" | "WriteOnly" | "ReadWrite";
+
+/** Options of a write (`vault set`, PushSecret later). */
+export interface PushOptions {
+  contentType?: string;
+  tags?: Record<string, string>;
+}
+
+/** A client bound to one store (and, for referent authentication, one namespace). */
+export interface SecretsClient {
+  /** Changes when the client's credentials change; a cached client with another fingerprint is stale. */
+  readonly fingerprint: string;
+  /** One value. Throws {@link NoSecretError} when the provider has no such secret. */
+  getSecret(ref: ExternalSecretDataRemoteRef, signal?: AbortSignal): Promise<Uint8Array>;
+  /** A JSON object value exploded into keys (`dataFrom.extract`). */
+  getSecretMap(ref: ExternalSecretDataRemoteRef, signal?: AbortSignal): Promise<Record<string, Uint8Array>>;
+  /** Every secret matching `find` (`dataFrom.find`). */
+  getAllSecrets(find: ExternalSecretFind, signal?: AbortSignal): Promise<Record<string, Uint8Array>>;
+  /** Writes a value; returns the new version. */
+  pushSecret(key: string, value: Uint8Array, options?: PushOptions, signal?: AbortSignal): Promise<{ version: string }>;
+  /** Checks that the client can authenticate. */
+  validate(signal?: AbortSignal): Promise<ValidationResult>;
+  /** Releases what the client holds. */
+  close(): Promise<void>;
+}
+
+/** A store as the provider sees it: its kind, name, namespace (SecretStore only) and spec. */
+export interface StoreRef {
+  kind: "SecretStore" | "ClusterSecretStore";
+  name: string;
+  namespace?: string;
+  uid: string;
+  resourceVersion: string;
+  spec: SecretStoreSpec;
+}
+
+/** Reads the Kubernetes objects a store's credentials live in. Implemented by the controller over its client. */
+export interface CredentialSource {
+  /** The value of one key of a Secret, or a clear error naming the Secret and key when either is missing. */
+  secretValue(namespace: string, name: string, key: string, signal?: AbortSignal): Promise<string>;
+  /** A ServiceAccount's annotations (workload identity reads client and tenant ids from them). */
+  serviceAccountAnnotations(namespace: string, name: string, signal?: AbortSignal): Promise<Record<string, string>>;
+  /** A token for a ServiceAccount from the TokenRequest API. */
+  serviceAccountToken(
+    namespace: string,
+    name: string,
+    audiences: string[],
+    signal?: AbortSignal,
+  ): Promise<{ token: string; expiresAt: Date }>;
+}
+
+/** A provider: validates store specs and builds clients. */
+export interface Provider {
+  readonly capabilities: Capabilities;
+  /** Static checks of the spec (no I/O); returns warnings, throws {@link InvalidStoreError}. */
+  validateStore(store: StoreRef): string[];
+  /**
+   * Builds a client. `namespace` is the namespace credentials resolve in for a SecretStore (its own) or a
+   * ClusterSecretStore whose refs name no namespace ("referent authentication": the ExternalSecret's namespace).
+   */
+  newClient(store: StoreRef, namespace: string | undefined, credentials: CredentialSource): Promise<SecretsClient>;
+}

@@ -1,0 +1,138 @@
+/**
+ * When an ExternalSecret must be read from the provider again: ESO v2.9's `shouldRefresh`, `isSecretValid` and
+ * `getRequeueResult`, as pure functions of the objects and the time.
+ *
+ * @module
+ */
+import type { ExternalSecret } from "../api/types.ts";
+import type { Secret } from "../kube/types.ts";
+import { dataHash, syncedResourceVersion } from "./eso_hash.ts";
+
+export const LABEL_MANAGED = "reconcile.external-secrets.io/managed";
+export const LABEL_CREATED_BY = "reconcile.external-secrets.io/created-by";
+export const ANNOTATION_DATA_HASH = "reconcile.external-secrets.io/data-hash";
+
+const UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  "µs": 1e-3,
+  "μs": 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/**
+ * Parses a Go duration (`time.ParseDuration`: "24h", "1h30m", "1.5h", "90s", "0") into milliseconds. Throws a
+ * RangeError naming the input when it is not one (the CRD's pattern already rejects most such values).
+ */
+export function parseGoDuration(text: string): number {
+  const s = text.trim();
+  if (/^[-+]?0$/.test(s)) return 0;
+  const m = /^([-+]?)((?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/.exec(s);
+  if (!m) throw new RangeError(`Cannot parse duration "${text}": expected a Go duration such as 1h, 15m or 30s`);
+  let ms = 0;
+  for (const part of m[2]!.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) {
+    ms += Number(part[1]) * UNIT_MS[part[2]!]!;
+  }
+  return m[1] === "-" ? -ms : ms;
+}
+
+/** The ExternalSecret's refresh interval in ms (the CRD defaults it to 1h). */
+export function refreshIntervalMs(es: ExternalSecret): number {
+  return parseGoDuration(es.spec.refreshInterval ?? "1h");
+}
+
+/** Decodes a Secret's base64 `data` into bytes. */
+export function secretDataBytes(secret: Secret): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  for (const [k, v] of Object.entries(secret.data ?? {})) {
+    out[k] = Uint8Array.from(atob(v), (c) => c.charCodeAt(0));
+  }
+  return out;
+}
+
+/**
+ * ESO's `isSecretValid`: the target exists, carries the managed label, and its data still hashes to the annotation
+ * we wrote. A hand-edited or deleted target is therefore not valid and is repaired at once. With creationPolicy
+ * Orphan the target is always treated as valid (ESO: it is no longer ours to police).
+ */
+export function isSecretValid(es: ExternalSecret, secret: Secret | undefined): boolean {
+  if (es.spec.target?.creationPolicy === "Orphan") return true;
+  if (!secret) return false;
+  if (secret.metadata?.labels?.[LABEL_MANAGED] !== "true") return false;
+  return secret.metadata?.annotations?.[ANNOTATION_DATA_HASH] === dataHash(secretDataBytes(secret));
+}
+
+/** Why a refresh is (not) due; `reason` is for logs and the plugin. */
+export interface RefreshDecision {
+  refresh: boolean;
+  reason: string;
+  /** True when the refresh is periodic (a cached provider value from the same refresh window may be reused). */
+  periodic: boolean;
+}
+
+/** ESO's `shouldRefresh`, per `refreshPolicy`. */
+export function shouldRefresh(es: ExternalSecret, now: Date): RefreshDecision {
+  const status = es.status ?? {};
+  const synced = status.syncedResourceVersion ?? "";
+  const refreshTime = status.refreshTime ? Date.parse(status.refreshTime) : 0;
+  const metaChanged = synced !== syncedResourceVersion(es.metadata);
+  switch (es.spec.refreshPolicy) {
+    case "CreatedOnce":
+      return synced === "" || refreshTime === 0
+        ? { refresh: true, reason: "never synced (refreshPolicy CreatedOnce)", periodic: false }
+        : { refresh: false, reason: "synced once (refreshPolicy CreatedOnce)", periodic: false };
+    case "OnChange":
+      return metaChanged
+        ? { refresh: true, reason: "spec, labels or annotations changed (refreshPolicy OnChange)", periodic: false }
+        : { refresh: false, reason: "unchanged (refreshPolicy OnChange)", periodic: false };
+    default: {
+      const interval = refreshIntervalMs(es);
+      // ESO ≥ 0.11: with interval 0, once synced it never refreshes again, not even on a spec or annotation change.
+      if (interval <= 0 && synced !== "") {
+        return { refresh: false, reason: "refreshInterval is 0 and it synced once", periodic: false };
+      }
+      if (metaChanged) return { refresh: true, reason: "spec, labels or annotations changed", periodic: false };
+      if (refreshTime === 0) return { refresh: true, reason: "never synced", periodic: false };
+      if (refreshTime > now.getTime()) {
+        return { refresh: true, reason: "refreshTime is in the future", periodic: false };
+      }
+      if (refreshTime + interval <= now.getTime()) {
+        return { refresh: true, reason: "refreshInterval elapsed", periodic: true };
+      }
+      return { refresh: false, reason: "refreshInterval not elapsed", periodic: false };
+    }
+  }
+}
+
+/**
+ * Whether to read the provider now. ESO skips the provider only when no refresh is due *and* the target is valid;
+ * a missing or drifted target is repaired even between refreshes.
+ */
+export function decideRefresh(es: ExternalSecret, target: Secret | undefined, now: Date): RefreshDecision {
+  const due = shouldRefresh(es, now);
+  if (due.refresh) return due;
+  if (!isSecretValid(es, target)) {
+    return {
+      refresh: true,
+      reason: target ? "target Secret was changed by someone else" : "target Secret is missing",
+      periodic: false,
+    };
+  }
+  return due;
+}
+
+/**
+ * Milliseconds until the next periodic refresh (ESO's `refreshInterval − (now − refreshTime)`), or undefined when
+ * there is none (interval 0, or a refresh policy that does not poll). Jitter is the runtime's business.
+ */
+export function msUntilNextRefresh(es: ExternalSecret, now: Date): number | undefined {
+  const policy = es.spec.refreshPolicy;
+  if (policy === "CreatedOnce" || policy === "OnChange") return undefined;
+  const interval = refreshIntervalMs(es);
+  if (interval <= 0) return undefined;
+  const refreshTime = es.status?.refreshTime ? Date.parse(es.status.refreshTime) : now.getTime();
+  return Math.max(0, refreshTime + interval - now.getTime());
+}
