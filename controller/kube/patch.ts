@@ -49,7 +49,7 @@ export function strategicMergePatch(body: unknown): Patch {
  * Server-side apply: `body` is the full intent of one field manager (give `fieldManager`, and usually `force`,
  * in the patch options). Must carry `apiVersion`, `kind` and `metadata.name`; see {@linkcode applyBody}.
  */
-export function applyPatch(body: KubeObject): Patch {
+export function applyPatch<T extends KubeObject>(body: T): Patch {
   if (!body.apiVersion || !body.kind || !body.metadata?.name) {
     throw new TypeError("Cannot build apply patch: body needs apiVersion, kind and metadata.name");
   }

@@ -33,11 +33,28 @@ export type Wire<T> = T extends Date ? string
 /** Object metadata with string timestamps (`creationTimestamp`, `deletionTimestamp`, `managedFields[].time`). */
 export type ObjectMeta = Wire<V1ObjectMeta>;
 
+/**
+ * The metadata fields the client itself reads. Deliberately loose, so any object type whose metadata has these
+ * (ours, `controller/api`'s, client-node's after {@linkcode Wire}) fits.
+ */
+export interface MinimalObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+  managedFields?: unknown;
+}
+
 /** The fields every Kubernetes object has; `spec`/`status`/anything else is left to the concrete type. */
 export interface KubeObject {
   apiVersion?: string;
   kind?: string;
-  metadata?: ObjectMeta;
+  metadata?: MinimalObjectMeta;
 }
 
 /** List metadata (`resourceVersion` to watch from, `continue` for the next page). */
