@@ -309,7 +309,7 @@ async function token(ctx: EntraContext, ex: Exchange, tenant: string, v2: boolea
   const caller = clientId ?? "anonymous";
   const done = (reply: Reply | "drop"): Handled => ({ reply, route, caller });
   const decision = await ctx.faults.apply({ service: "entra", route, caller });
-  if (decision.kind !== "pass") return done(faultReply(decision));
+  if (decision.kind !== "pass") return { ...done(faultReply(decision)), fault: decision.ruleId };
   const correlationId = form.get("client-request-id") ?? ex.url.searchParams.get("client-request-id") ??
     crypto.randomUUID();
 
@@ -389,7 +389,9 @@ export function entraHandler(ctx: EntraContext): Handler {
     const known = ctx.registry.tenants().has(tenant);
     const simple = async (route: string, body: () => unknown): Promise<Handled> => {
       const decision = await ctx.faults.apply({ service: "entra", route, caller: "anonymous" });
-      if (decision.kind !== "pass") return { reply: faultReply(decision), route, caller: "anonymous" };
+      if (decision.kind !== "pass") {
+        return { reply: faultReply(decision), route, caller: "anonymous", fault: decision.ruleId };
+      }
       return { reply: known ? jsonReply(200, body()) : tenantNotFound(tenant), route, caller: "anonymous" };
     };
     if (ex.method === "GET" && rest === "v2.0/.well-known/openid-configuration") {

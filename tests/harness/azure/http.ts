@@ -28,6 +28,8 @@ export interface Handled {
   /** Client id of the caller, or "anonymous"/"invalid-token" when there is none. */
   caller: string;
   vault?: string;
+  /** Id of the fault rule that decided the reply. */
+  fault?: string;
 }
 
 export type Handler = (exchange: Exchange) => Promise<Handled>;

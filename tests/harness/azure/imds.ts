@@ -69,7 +69,7 @@ async function handleImds(ctx: ImdsContext, ex: Exchange): Promise<Handled> {
   const caller = selected?.clientId ?? q.get("client_id") ?? "anonymous";
   const done = (reply: Reply | "drop"): Handled => ({ reply, route: ROUTES.imds, caller });
   const decision = await ctx.faults.apply({ service: "imds", route: ROUTES.imds, caller });
-  if (decision.kind !== "pass") return done(faultReply(decision));
+  if (decision.kind !== "pass") return { ...done(faultReply(decision)), fault: decision.ruleId };
   if (ex.headers.get("metadata")?.toLowerCase() !== "true") {
     return done(imdsError(400, "invalid_request", "Required metadata header not specified"));
   }
@@ -102,7 +102,7 @@ async function handleAppService(ctx: ImdsContext, ex: Exchange): Promise<Handled
   const caller = selected?.clientId ?? q.get("client_id") ?? "anonymous";
   const done = (reply: Reply | "drop"): Handled => ({ reply, route: ROUTES.appService, caller });
   const decision = await ctx.faults.apply({ service: "imds", route: ROUTES.appService, caller });
-  if (decision.kind !== "pass") return done(faultReply(decision));
+  if (decision.kind !== "pass") return { ...done(faultReply(decision)), fault: decision.ruleId };
   if (ex.headers.get("x-identity-header") !== ctx.identityHeader) {
     return done(imdsError(401, "unauthorized", "The X-IDENTITY-HEADER header is missing or wrong."));
   }

@@ -567,7 +567,7 @@ export function keyVaultHandler(ctx: KeyVaultContext, vault: Vault): Handler {
       caller: auth.caller,
       ...(op?.name !== undefined ? { name: op.name } : {}),
     });
-    if (decision.kind !== "pass") return done(faultReply(decision));
+    if (decision.kind !== "pass") return { ...done(faultReply(decision)), fault: decision.ruleId };
     if (!op) return done(kvError(404, "NotFound", `The emulator does not serve ${ex.method} ${ex.url.pathname}.`));
     if (!ex.url.searchParams.get("api-version")) {
       return done(kvError(400, "BadParameter", "The 'api-version' query parameter is missing."));

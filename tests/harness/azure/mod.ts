@@ -196,6 +196,7 @@ class Emulators implements AzureEmulators {
       caller: f.handled.caller,
       status: f.status,
       durationMs: Math.round(f.durationMs * 10) / 10,
+      ...(f.handled.fault !== undefined ? { fault: f.handled.fault } : {}),
     });
     this.options.onRequest?.(record);
   }

@@ -2,6 +2,7 @@
 import { ClientSecretCredential } from "@azure/identity";
 import type { TokenCredential } from "@azure/identity";
 import { SecretClient } from "@azure/keyvault-secrets";
+import type { ProbeResult } from "./sdk_probe.ts";
 import { type AzureEmulatorOptions, type AzureEmulators, startAzureEmulators } from "./mod.ts";
 
 /** The two options every client needs against the emulator (see README.md). */
@@ -37,7 +38,7 @@ export function trace(em: AzureEmulators): string[] {
 /** Runs `fn` with fresh emulators and always stops them. */
 export async function withEmulators(
   options: AzureEmulatorOptions,
-  fn: (em: AzureEmulators) => Promise<void>,
+  fn: (em: AzureEmulators) => Promise<void> | void,
 ): Promise<void> {
   const em = await startAzureEmulators(options);
   try {
@@ -56,4 +57,19 @@ export async function rejection(p: Promise<unknown>): Promise<Error & { statusCo
     throw new Error(`rejected with a non-Error: ${String(e)}`);
   }
   throw new Error("expected the call to fail, it succeeded");
+}
+
+/** Runs sdk_probe.ts in a fresh process with `env` added to ours; returns its JSON outcome. */
+export async function runProbe(args: string[], env: Record<string, string>): Promise<ProbeResult> {
+  const script = new URL("./sdk_probe.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", script, ...args],
+    env,
+    stdin: "null",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout).trim();
+  if (!out.success || !stdout) {
+    throw new Error(`sdk_probe failed (${out.code}): ${new TextDecoder().decode(out.stderr)}\n${stdout}`);
+  }
+  return JSON.parse(stdout.split("\n").at(-1) ?? "") as ProbeResult;
 }
