@@ -19,7 +19,10 @@
  *   per-key exponential from `baseBackoffMs` to `maxBackoffMs` (1 s → 7 min, as ESO) jittered downwards, reset on
  *   success; the overall token bucket (10/s, burst 100, as ESO) spreads an error storm so it cannot melt the API
  *   server. `requeue(0)` also goes through that bucket, so a reconcile cannot spin. A {@linkcode TerminalError}
- *   (anywhere in the `cause` chain) is not retried: the object must change first.
+ *   (anywhere in the `cause` chain) is not retried: the object must change first. An add (a change) runs a key at
+ *   once even while it backs off; its failure count is kept, so a further failure waits longer.
+ * - **Initial list.** Add the objects of an informer's initial list (and of any resync) as `low`, watch events after
+ *   that as `high`: after a restart, a newly created ExternalSecret then overtakes the thousands being re-checked.
  * - **Shutdown.** `start(signal)` resolves once the signal aborted and every reconcile in flight has finished;
  *   reconciles get the signal. Nothing new starts after the abort.
  *
