@@ -342,6 +342,36 @@ Deno.test("WorkQueue resets a key's backoff after a success", async () => {
   });
 });
 
+Deno.test("WorkQueue: a change runs a backing-off key at once, and its failure count is kept", async () => {
+  const h = harness(() => Promise.reject(new Error("still failing")));
+  await run(h, async () => {
+    h.queue.add("k");
+    await h.tick(1000); // fails at 0 and 1000 → next due at 3000
+    assert.equal(h.queue.nextRunIn("k"), 2000);
+    await h.tick(500);
+    h.queue.add("k"); // the user fixed something
+    await h.tick(0);
+    assert.deepEqual(timesOf(h, "k"), [0, 1000, 1500]);
+    assert.equal(h.runs[2]!.ctx.attempt, 2);
+    assert.equal(h.queue.nextRunIn("k"), 4000, "third failure: 4 s");
+  });
+});
+
+Deno.test("WorkQueue: a high add while in flight upgrades the re-run's priority", async () => {
+  const gate = deferred<Action>();
+  const h = harness((key) => key === "k" && h.runs.length === 1 ? gate.promise : Promise.resolve(awaitChange()));
+  await run(h, async () => {
+    h.queue.add("k");
+    await h.tick(0);
+    h.queue.add("k", "low");
+    h.queue.add("k", "high");
+    h.queue.add("other", "low");
+    gate.resolve(awaitChange());
+    await h.tick(0);
+    assert.deepEqual(h.runs.map((r) => `${r.key}:${r.ctx.priority}`), ["k:high", "k:high", "other:low"]);
+  });
+});
+
 Deno.test("WorkQueue honours an error's retryAfterMs when it is longer than the backoff", async () => {
   class ThrottledError extends Error {
     constructor(readonly retryAfterMs: number) {
