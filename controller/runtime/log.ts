@@ -163,7 +163,11 @@ function toBase64(bytes: Uint8Array): string {
  * An error as a plain object for a log line: `name`, `message`, and `reason`/`status` when the error carries them
  * (condition reasons, HTTP codes), with its `cause` chain (up to 5 deep). The stack only when asked.
  */
-export function serializeError(err: unknown, withStack = false, depth = 0): SerializedError {
+export function serializeError(err: unknown, withStack = false): SerializedError {
+  return serialize(err, withStack, 0);
+}
+
+function serialize(err: unknown, withStack: boolean, depth: number): SerializedError {
   if (!(err instanceof Error)) {
     return { name: "NonError", message: typeof err === "string" ? err : safeString(err) };
   }
@@ -172,7 +176,7 @@ export function serializeError(err: unknown, withStack = false, depth = 0): Seri
   if (typeof extra.reason === "string") out.reason = extra.reason;
   if (typeof extra.status === "number") out.status = extra.status;
   if (err.cause !== undefined && depth < 5) {
-    out.cause = err.cause instanceof Error ? serializeError(err.cause, withStack, depth + 1) : safeString(err.cause);
+    out.cause = err.cause instanceof Error ? serialize(err.cause, withStack, depth + 1) : safeString(err.cause);
   }
   if (withStack && err.stack !== undefined) out.stack = err.stack;
   return out;
