@@ -1,7 +1,7 @@
 // The emulator CA, kept across runs so a trust setting made once (NODE_EXTRA_CA_CERTS) stays valid. Layout:
 //   <dir>/ca.crt  <dir>/ca.key  <dir>/server/tls.crt  <dir>/server/tls.key
-// Every piece is created in a temporary directory and renamed into place, so concurrent test processes never
-// see half-written files: the first rename wins and the others use what it left.
+// Creation and repair happen under a lock file (test processes start in parallel), each piece is written to a
+// temporary directory and renamed into place, so readers, who take no lock, never see half-written files.
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import { openssl } from "./openssl.ts";
 import { generateCertificate } from "./x509.ts";
@@ -22,6 +22,8 @@ export interface ServerCertificate {
 
 /** Host names the server certificate covers: vaults are told apart by port, so these are all we need. */
 export const SERVER_SANS = ["DNS:localhost", "IP:127.0.0.1", "IP:::1"];
+/** A lock older than this is taken to be left by a crashed process. */
+const STALE_LOCK_MS = 30_000;
 
 export function defaultCaDir(): string {
   const cache = Deno.env.get("XDG_CACHE_HOME") || `${Deno.env.get("HOME") ?? "/tmp"}/.cache`;
@@ -38,28 +40,32 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/**
- * Puts the freshly made directory `tmp` at `target` unless `stillNeeded()` turns false meanwhile (another process
- * won the race), moving an unusable `target` aside first. The first rename to land wins; losers discard theirs.
- */
-async function install(tmp: string, target: string, stillNeeded: () => Promise<boolean>): Promise<void> {
-  if (!(await stillNeeded())) {
-    await Deno.remove(tmp, { recursive: true });
-    return;
-  }
-  const parent = target.slice(0, target.lastIndexOf("/"));
-  let stale: string | undefined;
-  if (await exists(target)) {
-    stale = `${parent}/.stale-${crypto.randomUUID()}`;
-    await Deno.rename(target, stale).catch(() => (stale = undefined));
+/** Runs `fn` holding `lockPath` (created exclusively), across processes. */
+async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      (await Deno.open(lockPath, { createNew: true, write: true })).close();
+      break;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      const age = await Deno.stat(lockPath).then((s) => Date.now() - (s.mtime?.getTime() ?? 0), () => 0);
+      if (age > STALE_LOCK_MS) await Deno.remove(lockPath).catch(() => {});
+      else await new Promise((r) => setTimeout(r, 20));
+    }
   }
   try {
-    await Deno.rename(tmp, target);
-  } catch (e) {
-    await Deno.remove(tmp, { recursive: true });
-    if (!(await exists(target))) throw e;
+    return await fn();
+  } finally {
+    await Deno.remove(lockPath).catch(() => {});
   }
-  if (stale) await Deno.remove(stale, { recursive: true }).catch(() => {});
+}
+
+/** Replaces `target` by the directory `tmp` (the old one, if any, is moved aside first, then removed). */
+async function install(tmp: string, target: string): Promise<void> {
+  const stale = `${target}.stale-${crypto.randomUUID()}`;
+  const hadOld = await Deno.rename(target, stale).then(() => true, () => false);
+  await Deno.rename(tmp, target);
+  if (hadOld) await Deno.remove(stale, { recursive: true });
 }
 
 async function writeCertDir(
@@ -72,15 +78,28 @@ async function writeCertDir(
   await Deno.chmod(dir, 0o755); // certificates must be readable by whoever trusts them; keys stay 0600
 }
 
+/** Reads `paths` again when a concurrent repair swaps them away between our reads. */
+async function readAll(paths: string[]): Promise<string[]> {
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await Promise.all(paths.map((p) => Deno.readTextFile(p)));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound) || attempt >= 5) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
 /** Creates (once) and returns the emulator CA. `dir` defaults to `${XDG_CACHE_HOME:-$HOME/.cache}/kv-operator/emulator-ca`. */
 export async function ensureEmulatorCa(dir: string = defaultCaDir()): Promise<EmulatorCa> {
   const certPath = `${dir}/ca.crt`;
   const keyPath = `${dir}/ca.key`;
   const missing = async (): Promise<boolean> => !(await exists(certPath)) || !(await exists(keyPath));
-  for (let attempt = 0;; attempt++) {
-    if (await missing()) {
-      const parent = dir.slice(0, dir.lastIndexOf("/")) || "/";
-      await Deno.mkdir(parent, { recursive: true });
+  if (await missing()) {
+    const parent = dir.slice(0, dir.lastIndexOf("/")) || "/";
+    await Deno.mkdir(parent, { recursive: true });
+    await withLock(`${dir}.lock`, async () => {
+      if (!(await missing())) return; // made by whoever held the lock before us
       const tmp = await Deno.makeTempDir({ dir: parent, prefix: ".emulator-ca-" });
       const ca = await generateCertificate({
         subject: "CN=kv-operator Azure emulator CA",
@@ -89,15 +108,11 @@ export async function ensureEmulatorCa(dir: string = defaultCaDir()): Promise<Em
         ca: true,
       });
       await writeCertDir(tmp, { cert: "ca.crt", key: "ca.key" }, ca);
-      await install(tmp, dir, missing);
-    }
-    try {
-      return { certPath, keyPath, certPem: await Deno.readTextFile(certPath) };
-    } catch (e) {
-      // Replaced under our feet by a concurrent repair: read again.
-      if (!(e instanceof Deno.errors.NotFound) || attempt >= 3) throw e;
-    }
+      await install(tmp, dir);
+    });
   }
+  const [certPem = ""] = await readAll([certPath]);
+  return { certPath, keyPath, certPem };
 }
 
 function samePublicKey(certPem: string, keyPem: string): boolean {
@@ -120,13 +135,14 @@ async function serverCertUsable(ca: EmulatorCa, certPath: string): Promise<boole
 
 /** The TLS certificate every emulator server presents: SANs localhost, 127.0.0.1 and ::1, signed by the CA. */
 export async function ensureServerCertificate(dir: string = defaultCaDir()): Promise<ServerCertificate> {
+  const ca = await ensureEmulatorCa(dir);
   const serverDir = `${dir}/server`;
   const certPath = `${serverDir}/tls.crt`;
   const keyPath = `${serverDir}/tls.key`;
-  for (let attempt = 0;; attempt++) {
-    const ca = await ensureEmulatorCa(dir);
-    const unusable = async (): Promise<boolean> => !(await serverCertUsable(ca, certPath));
-    if (await unusable()) {
+  const unusable = async (): Promise<boolean> => !(await serverCertUsable(ca, certPath));
+  if (await unusable()) {
+    await withLock(`${dir}/server.lock`, async () => {
+      if (!(await unusable())) return;
       const tmp = await Deno.makeTempDir({ dir, prefix: ".server-" });
       const leaf = await generateCertificate({
         subject: "CN=localhost",
@@ -136,17 +152,15 @@ export async function ensureServerCertificate(dir: string = defaultCaDir()): Pro
         issuer: { certPath: ca.certPath, keyPath: ca.keyPath },
       });
       await writeCertDir(tmp, { cert: "tls.crt", key: "tls.key" }, leaf);
-      await install(tmp, serverDir, unusable);
+      await install(tmp, serverDir);
+    });
+  }
+  for (let attempt = 0;; attempt++) {
+    const [certPem = "", keyPem = ""] = await readAll([certPath, keyPath]);
+    // Two reads can straddle a concurrent repair; only a matching pair is worth returning.
+    if (samePublicKey(certPem, keyPem) || attempt >= 5) {
+      return { caCertPath: ca.certPath, certPath, keyPath, certPem, keyPem };
     }
-    try {
-      const certPem = await Deno.readTextFile(certPath);
-      const keyPem = await Deno.readTextFile(keyPath);
-      // Two reads can straddle a concurrent swap; only a matching pair is worth returning.
-      if (samePublicKey(certPem, keyPem) || attempt >= 3) {
-        return { caCertPath: ca.certPath, certPath, keyPath, certPem, keyPem };
-      }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound) || attempt >= 3) throw e;
-    }
+    await new Promise((r) => setTimeout(r, 20));
   }
 }

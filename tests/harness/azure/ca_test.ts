@@ -54,3 +54,23 @@ Deno.test("a stale server certificate (signed by an older CA) is regenerated in 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("parallel processes creating the CA and server certificate agree on one", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const caDir = `${dir}/emulator-ca`;
+    const module = new URL("./ca.ts", import.meta.url).href;
+    const code = `const { ensureServerCertificate } = await import(${JSON.stringify(module)});
+      const s = await ensureServerCertificate(${JSON.stringify(caDir)});
+      console.log(JSON.stringify([await Deno.readTextFile(s.caCertPath), s.certPem]));`;
+    const outs = await Promise.all(
+      [1, 2, 3, 4].map(() => new Deno.Command(Deno.execPath(), { args: ["eval", code], stdin: "null" }).output()),
+    );
+    for (const o of outs) assert.ok(o.success, new TextDecoder().decode(o.stderr));
+    const seen = new Set(outs.map((o) => new TextDecoder().decode(o.stdout).trim()));
+    assert.equal(seen.size, 1, "all processes returned the same CA and server certificate");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["emulator-ca"], "no locks or temp dirs left");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -63,7 +63,7 @@ Deno.test("App Service form (IDENTITY_ENDPOINT + IDENTITY_HEADER): works with th
   });
 });
 
-Deno.test("a managed identity with read access cannot write; one without access to the vault gets 403", async () => {
+Deno.test("a managed identity without access to the vault gets 403 from Key Vault", async () => {
   await withEmulators({}, async (em) => {
     em.addManagedIdentity({ clientId: "mi-none", vaults: { other: "read" } });
     em.setSecret("demo", "db", "x");

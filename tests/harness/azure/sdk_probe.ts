@@ -4,9 +4,15 @@
 //
 //   deno run -A sdk_probe.ts managed [clientId]       (env: AZURE_POD_IDENTITY_AUTHORITY_HOST or IDENTITY_ENDPOINT/HEADER)
 //   deno run -A sdk_probe.ts certificate <pem-file> [chain]   (env: AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_AUTHORITY_HOST)
-// Both read the secret SECRET_NAME from KEYVAULT_URL.
+//   deno run -A sdk_probe.ts environment               (DefaultAzureCredential from the AZURE_* variables)
+// All read the secret SECRET_NAME from KEYVAULT_URL.
 import "./pem_bundle_fix.ts";
-import { ClientCertificateCredential, ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
+import {
+  ClientCertificateCredential,
+  DefaultAzureCredential,
+  ManagedIdentityCredential,
+  type TokenCredential,
+} from "@azure/identity";
 import { SecretClient } from "@azure/keyvault-secrets";
 
 export interface ProbeResult {
@@ -34,8 +40,10 @@ async function probe(args: string[]): Promise<ProbeResult> {
       disableInstanceDiscovery: true,
       sendCertificateChain: flag === "chain",
     });
+  } else if (kind === "environment") {
+    credential = new DefaultAzureCredential({ disableInstanceDiscovery: true });
   } else {
-    throw new Error("usage: sdk_probe.ts managed [clientId] | certificate <pem-file> [chain]");
+    throw new Error("usage: sdk_probe.ts managed [clientId] | certificate <pem-file> [chain] | environment");
   }
   const client = new SecretClient(env("KEYVAULT_URL"), credential, { disableChallengeResourceVerification: true });
   try {
