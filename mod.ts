@@ -4,3 +4,4 @@
  *
  * @module
  */
+export { renderTemplate, TemplateError } from "./controller/template/mod.ts";

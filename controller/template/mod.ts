@@ -1,0 +1,26 @@
+/**
+ * ESO's template engine (engine v2) in TypeScript: Go's text/template with Sprig v3 and ESO's own functions,
+ * checked against Go itself by tests/conformance.
+ *
+ * - {@link renderTemplate}: a template string and string values → the rendered string (synchronous).
+ * - {@link renderSecretTemplate}: an ExternalSecret's `target.template` applied to fetched values.
+ *
+ * Known, deliberate differences from Go are listed in docs/template_differences.md.
+ *
+ * @module
+ */
+
+export {
+  preloadTemplateFunctions,
+  type RenderedSecret,
+  renderSecretTemplate,
+  renderTemplate,
+  renderTemplateAsync,
+  TemplateError,
+  type TemplateFrom,
+  type TemplateRef,
+  type TemplateScope,
+  type TemplateSources,
+  type TemplateSpec,
+  type TemplateTarget,
+} from "./render.ts";

@@ -1,0 +1,378 @@
+/**
+ * Rendering as ESO does it: one Go template per key, `missingkey=error`, data = the secret's values as strings, and
+ * the `target.template` semantics (data, templateFrom with Values/KeysAndValues/literal, targets Data/Annotations/
+ * Labels, mergePolicy). Errors name the key and never carry secret values.
+ *
+ * @module
+ */
+
+import { ExecFailure, execute } from "./exec.ts";
+import { builtinFuncMap, esoFuncMap } from "./funcs.ts";
+import type { GoFunc, LazyLib } from "./func.ts";
+import { ensureLibs, isLoaded } from "./lazy.ts";
+import { type Node, ParseFailure, parseTemplate, type Tree } from "./parser.ts";
+import { bytesToString, stringToBytes } from "./gostr.ts";
+import { GoMap, type GoValue, T } from "./values.ts";
+import { parse as parseYaml } from "yaml";
+
+/** A template failed to parse or execute. The message is Go's, with secret values removed. */
+export class TemplateError extends Error {
+  override readonly name = "TemplateError";
+  /** Name of the template (for secret templates: the key). */
+  readonly templateName: string;
+  /** 1-based line of the failing construct, when known. */
+  readonly line?: number;
+  /** Go's column: 0-based byte offset in the line, when known. */
+  readonly col?: number;
+  /** "parse" or "exec" (Go's two error classes), or "apply" for ESO-level failures (bad YAML, missing source). */
+  readonly phase: "parse" | "exec" | "apply";
+
+  constructor(
+    message: string,
+    opts: {
+      templateName: string;
+      phase: "parse" | "exec" | "apply";
+      line?: number | undefined;
+      col?: number | undefined;
+    },
+  ) {
+    super(message);
+    this.templateName = opts.templateName;
+    this.phase = opts.phase;
+    if (opts.line !== undefined) this.line = opts.line;
+    if (opts.col !== undefined) this.col = opts.col;
+  }
+}
+
+// Go's own message, unredacted, for the conformance test only: kept off the error object so that logging an error
+// can never print it.
+const goMessages = new WeakMap<TemplateError, string>();
+
+/** The unredacted Go message of an error (conformance testing only). */
+export function goMessageOf(e: TemplateError): string {
+  return goMessages.get(e) ?? e.message;
+}
+
+const MIN_SECRET_LEN = 4;
+
+function redact(message: string, secrets: Iterable<string>): string {
+  let out = message;
+  const values = [...new Set(secrets)].filter((s) => s.length >= MIN_SECRET_LEN).sort((a, b) => b.length - a.length);
+  for (const v of values) {
+    if (out.includes(v)) out = out.split(v).join("[redacted]");
+    for (const line of v.split("\n")) {
+      const l = line.trim();
+      if (l.length >= 8 && out.includes(l)) out = out.split(l).join("[redacted]");
+    }
+  }
+  return out;
+}
+
+const PARSE_CACHE_MAX = 512;
+const parseCache = new Map<string, Map<string, Tree>>();
+
+function hasFunction(name: string): boolean {
+  return esoFuncMap().has(name) || builtinFuncMap().has(name);
+}
+
+function parseCached(name: string, text: string): Map<string, Tree> {
+  const key = name + "\u0000" + text;
+  let set = parseCache.get(key);
+  if (!set) {
+    set = parseTemplate(name, text, hasFunction);
+    if (parseCache.size >= PARSE_CACHE_MAX) parseCache.delete(parseCache.keys().next().value!);
+    parseCache.set(key, set);
+  }
+  return set;
+}
+
+function libsUsed(set: Map<string, Tree>): Set<LazyLib> {
+  const libs = new Set<LazyLib>();
+  const funcs = esoFuncMap();
+  const visit = (n: Node | null): void => {
+    if (!n) return;
+    switch (n.type) {
+      case "identifier": {
+        const f = funcs.get(n.ident);
+        if (f?.needs) libs.add(f.needs);
+        return;
+      }
+      case "list":
+        return n.nodes.forEach(visit);
+      case "action":
+        return visit(n.pipe);
+      case "pipe":
+        return n.cmds.forEach(visit);
+      case "command":
+        return n.args.forEach(visit);
+      case "chain":
+        return visit(n.node);
+      case "if":
+      case "range":
+      case "with":
+        visit(n.pipe);
+        visit(n.list);
+        return visit(n.elseList);
+      case "template":
+        return visit(n.pipe);
+    }
+  };
+  for (const t of set.values()) visit(t.root);
+  return libs;
+}
+
+function beforeCall(name: string, f: GoFunc): void {
+  if (f.needs && !isLoaded(f.needs)) {
+    // only reachable through the synchronous API without a preload
+    void name;
+  }
+}
+
+/** Parses and executes one template the way ESO's `execute(name, text, data)` does; returns the output string. */
+function run(name: string, text: string, data: Record<string, string>): string {
+  const secrets = Object.values(data);
+  let set: Map<string, Tree>;
+  try {
+    set = parseCached(name, text);
+  } catch (e) {
+    if (e instanceof ParseFailure) throw makeError(e.message, e.message, name, "parse", e.line, undefined, secrets);
+    throw e;
+  }
+  const root = GoMap.of(T.string, new Map(Object.entries(data)));
+  try {
+    return execute({ funcs: esoFuncMap(), builtins: builtinFuncMap(), set, beforeCall }, name, root as GoValue);
+  } catch (e) {
+    if (e instanceof ExecFailure) throw makeError(e.message, e.redacted, name, "exec", e.line, e.col, secrets);
+    throw e;
+  }
+}
+
+function makeError(
+  goMessage: string,
+  redacted: string,
+  name: string,
+  phase: "parse" | "exec",
+  line: number | undefined,
+  col: number | undefined,
+  secrets: string[],
+): TemplateError {
+  const err = new TemplateError(redact(redacted, secrets), { templateName: name, phase, line, col });
+  goMessages.set(err, goMessage);
+  return err;
+}
+
+/**
+ * Renders a Go template (text/template + Sprig + ESO's functions, `missingkey=error`) over a map of string values,
+ * as ESO renders `target.template.data`. Synchronous: functions backed by lazily loaded libraries (PKCS#12,
+ * certificates, bcrypt) need {@link preloadTemplateFunctions} or an async renderer to have run first.
+ *
+ * @throws {TemplateError} with Go's message (secret values removed).
+ */
+export function renderTemplate(text: string, data: Record<string, string>): string {
+  return run("template", text, data);
+}
+
+/** Like {@link renderTemplate} but loads whatever libraries the template's functions need first. */
+export async function renderTemplateAsync(
+  text: string,
+  data: Record<string, string>,
+  name = "template",
+): Promise<string> {
+  await preloadFor(name, text);
+  return run(name, text, data);
+}
+
+async function preloadFor(name: string, text: string): Promise<void> {
+  let set: Map<string, Tree>;
+  try {
+    set = parseCached(name, text);
+  } catch {
+    return; // the parse error is reported by run()
+  }
+  const libs = libsUsed(set);
+  if (libs.size > 0) await ensureLibs(libs);
+}
+
+/** Loads every lazily loaded library, so that the synchronous API can run any function. */
+export async function preloadTemplateFunctions(): Promise<void> {
+  await ensureLibs(["forge", "bcrypt"]);
+}
+
+/** Internal: render with a given template name (ESO names each template after its key). */
+export function renderNamed(name: string, text: string, data: Record<string, string>): string {
+  return run(name, text, data);
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// ESO's target.template
+
+export type TemplateScope = "Values" | "KeysAndValues";
+export type TemplateTarget = "Data" | "Annotations" | "Labels";
+
+export interface TemplateRef {
+  name: string;
+  items: { key: string; templateAs?: TemplateScope }[];
+}
+
+export interface TemplateFrom {
+  configMap?: TemplateRef;
+  secret?: TemplateRef;
+  literal?: string;
+  target?: TemplateTarget;
+}
+
+export interface TemplateSpec {
+  type?: string;
+  engineVersion?: "v1" | "v2";
+  mergePolicy?: "Replace" | "Merge";
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[] };
+  data?: Record<string, string>;
+  templateFrom?: TemplateFrom[];
+}
+
+/** ConfigMaps and Secrets referenced by templateFrom, fetched by the caller (the renderer does no I/O). */
+export interface TemplateSources {
+  configMaps?: Record<string, Record<string, string>>;
+  secrets?: Record<string, Record<string, Uint8Array | string>>;
+}
+
+export interface RenderedSecret {
+  data: Record<string, Uint8Array>;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** Secret type from the template, if it sets one. */
+  type?: string;
+}
+
+function asString(v: Uint8Array | string): string {
+  return typeof v === "string" ? v : bytesToString(v);
+}
+
+/**
+ * Applies an ExternalSecret's `target.template` to the fetched values, with ESO's semantics:
+ * templateFrom first, then `data` (which takes precedence), then templated labels and annotations; without
+ * `data`/`templateFrom` the provider data is kept; `mergePolicy: Merge` keeps provider keys beside templated ones,
+ * `Replace` (the default) keeps only what the templates produce.
+ *
+ * @throws {TemplateError} naming the key whose template failed.
+ */
+export async function renderSecretTemplate(
+  spec: TemplateSpec,
+  data: Record<string, Uint8Array | string>,
+  sources: TemplateSources = {},
+): Promise<RenderedSecret> {
+  const strData: Record<string, string> = {};
+  for (const [k, v] of Object.entries(data)) strData[k] = asString(v);
+  const secrets = Object.values(strData);
+  const out: RenderedSecret = { data: {}, labels: {}, annotations: {} };
+  if (spec.type !== undefined) out.type = spec.type;
+  Object.assign(out.labels, spec.metadata?.labels ?? {});
+  Object.assign(out.annotations, spec.metadata?.annotations ?? {});
+  if (spec.mergePolicy === "Merge") {
+    for (const [k, v] of Object.entries(data)) out.data[k] = typeof v === "string" ? stringToBytes(v) : v;
+  }
+
+  const exec = async (name: string, text: string, where: string): Promise<string> => {
+    try {
+      return await renderTemplateAsync(text, strData, name);
+    } catch (e) {
+      if (e instanceof TemplateError) {
+        const err = new TemplateError(`${where}: ${e.message}`, {
+          templateName: e.templateName,
+          phase: e.phase,
+          line: e.line,
+          col: e.col,
+        });
+        goMessages.set(err, goMessageOf(e));
+        throw err;
+      }
+      throw e;
+    }
+  };
+
+  const apply = (target: TemplateTarget | undefined, key: string, value: string): void => {
+    switch ((target ?? "Data").toLowerCase()) {
+      case "annotations":
+        out.annotations[key] = value;
+        break;
+      case "labels":
+        out.labels[key] = value;
+        break;
+      default:
+        out.data[key] = stringToBytes(value);
+    }
+  };
+
+  const applyValues = async (tpl: Record<string, string>, target: TemplateTarget | undefined, where: string) => {
+    for (const [k, text] of Object.entries(tpl)) apply(target, k, await exec(k, text, `${where} ${k}`));
+  };
+
+  const applyKeysAndValues = async (text: string, target: TemplateTarget | undefined, where: string) => {
+    const rendered = await exec(text, text, where);
+    let parsed: unknown;
+    try {
+      parsed = rendered.trim() === "" ? {} : parseYaml(rendered, { version: "1.1" });
+    } catch (e) {
+      throw new TemplateError(
+        `${where}: could not unmarshal template to 'map[string][]byte': ${
+          redact((e as Error).message.split("\n")[0]!, secrets)
+        }`,
+        { templateName: where, phase: "apply" },
+      );
+    }
+    if (parsed === null || parsed === undefined) parsed = {};
+    if (typeof parsed !== "object" || Array.isArray(parsed)) {
+      throw new TemplateError(`${where}: could not unmarshal template to 'map[string][]byte': not a mapping`, {
+        templateName: where,
+        phase: "apply",
+      });
+    }
+    for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+      if (typeof v !== "string") {
+        throw new TemplateError(
+          `${where}: could not unmarshal template to 'map[string][]byte': value of key ${
+            JSON.stringify(k)
+          } is not a string`,
+          { templateName: where, phase: "apply" },
+        );
+      }
+      apply(target, k, v);
+    }
+  };
+
+  for (const [i, from] of (spec.templateFrom ?? []).entries()) {
+    for (const kind of ["configMap", "secret"] as const) {
+      const ref = from[kind];
+      if (!ref) continue;
+      const src = kind === "configMap" ? sources.configMaps?.[ref.name] : sources.secrets?.[ref.name];
+      if (!src) {
+        throw new TemplateError(`templateFrom[${i}]: ${kind} ${ref.name} not found`, {
+          templateName: ref.name,
+          phase: "apply",
+        });
+      }
+      for (const item of ref.items) {
+        const raw = src[item.key];
+        if (raw === undefined) {
+          throw new TemplateError(`templateFrom[${i}]: ${kind} ${ref.name} has no key ${item.key}`, {
+            templateName: ref.name,
+            phase: "apply",
+          });
+        }
+        const val = asString(raw);
+        const where = `template ${kind} ${ref.name} key ${item.key}`;
+        if ((item.templateAs ?? "Values") === "KeysAndValues") await applyKeysAndValues(val, from.target, where);
+        else apply(from.target, item.key, await exec(item.key, val, where));
+      }
+    }
+    if (from.literal !== undefined) await applyKeysAndValues(from.literal, from.target, `template literal[${i}]`);
+  }
+  await applyValues(spec.data ?? {}, "Data", "template");
+  await applyValues(spec.metadata?.labels ?? {}, "Labels", "template label");
+  await applyValues(spec.metadata?.annotations ?? {}, "Annotations", "template annotation");
+  const noTemplates = Object.keys(spec.data ?? {}).length === 0 && (spec.templateFrom ?? []).length === 0;
+  if (noTemplates) {
+    for (const [k, v] of Object.entries(data)) out.data[k] = typeof v === "string" ? stringToBytes(v) : v;
+  }
+  return out;
+}
