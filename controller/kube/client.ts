@@ -399,21 +399,25 @@ export class KubeClient implements Disposable {
     };
   }
 
-  #headers(opts: RequestOptions, creds: Credentials): Headers {
-    const h = new Headers({ "accept": "application/json", "user-agent": this.#userAgent });
-    if (opts.body !== undefined) h.set("content-type", opts.contentType ?? "application/json");
-    if (creds.token) h.set("authorization", `Bearer ${creds.token}`);
+  /**
+   * Request headers as a list of pairs: Deno sends a `Headers` object's repeated names as one comma-joined line,
+   * which the apiserver would read as one impersonated group; pairs go out as separate lines.
+   */
+  #headers(opts: RequestOptions, creds: Credentials): [string, string][] {
+    const h: [string, string][] = [["accept", "application/json"], ["user-agent", this.#userAgent]];
+    if (opts.body !== undefined) h.push(["content-type", opts.contentType ?? "application/json"]);
+    if (creds.token) h.push(["authorization", `Bearer ${creds.token}`]);
     else if (creds.basic) {
       const bytes = new TextEncoder().encode(`${creds.basic.username}:${creds.basic.password}`);
-      h.set("authorization", `Basic ${btoa(String.fromCharCode(...bytes))}`);
+      h.push(["authorization", `Basic ${btoa(String.fromCharCode(...bytes))}`]);
     }
     const imp = this.#conn.impersonation;
     if (imp) {
-      h.set("impersonate-user", imp.user);
-      if (imp.uid) h.set("impersonate-uid", imp.uid);
-      for (const g of imp.groups ?? []) h.append("impersonate-group", g);
+      h.push(["impersonate-user", imp.user]);
+      if (imp.uid) h.push(["impersonate-uid", imp.uid]);
+      for (const g of imp.groups ?? []) h.push(["impersonate-group", g]);
       for (const [k, vs] of Object.entries(imp.extra ?? {})) {
-        for (const v of vs) h.append(`impersonate-extra-${encodeURIComponent(k)}`, v);
+        for (const v of vs) h.push([`impersonate-extra-${encodeURIComponent(k)}`, v]);
       }
     }
     return h;
@@ -454,9 +458,13 @@ export class KubeClient implements Disposable {
       const text = await response.text().catch(() => "");
       timer.clear();
       release();
-      if (response.status === 401 && !retried401 && this.#conn.credentials.invalidate(creds)) {
-        retried401 = true;
-        continue;
+      if (response.status === 401) {
+        // Always tell the source (so the next request re-reads / re-runs), retry only once.
+        const mayChange = this.#conn.credentials.invalidate(creds);
+        if (mayChange && !retried401) {
+          retried401 = true;
+          continue;
+        }
       }
       const err = apiErrorFromResponse(response.status, text, {
         request: describe,

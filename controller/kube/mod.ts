@@ -25,6 +25,7 @@ export * from "./in_cluster.ts";
 export * from "./connection.ts";
 export * from "./client.ts";
 export * from "./watch.ts";
+export * from "./auth_api.ts";
 export { Backoff, type BackoffOptions, sleep } from "./backoff.ts";
 
 import { KubeClient, type KubeClientOptions } from "./client.ts";

@@ -122,6 +122,9 @@ export async function* watchEvents<T extends KubeObject>(
       }
       for (const line of lines) yield parseEvent<T>(line, res);
     }
+    // Deno may end an aborted body as if it were complete: tell that apart from the server ending it.
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    if (idle.signal.aborted) throw idle.signal.reason;
     for (const line of splitter.flush()) yield parseEvent<T>(line, res);
   } finally {
     clearTimeout(timer);
