@@ -17,7 +17,6 @@
  * @module
  */
 
-import { parse as parseYaml } from "yaml";
 import { KubeConfigError } from "./errors.ts";
 import { dirname, readFsError, resolvePath, splitPemBundle } from "./_fs.ts";
 import { type ExecConfig, ExecCredentialSource } from "./exec_credential.ts";
@@ -123,19 +122,33 @@ function setIf<T extends object, K extends keyof T>(target: T, key: K, value: T[
 }
 
 /**
- * Parses one kubeconfig document. `source` is its path: relative paths inside are resolved against its directory.
- * An empty document is an empty config. Duplicate names within one file: the first wins.
+ * Parses one kubeconfig document (YAML or JSON). `source` is its path: relative paths inside are resolved against
+ * its directory. An empty document is an empty config. Duplicate names within one file: the first wins.
+ * The YAML parser is loaded on first use, so programs that never read a kubeconfig (in-cluster) do not pay for it.
  */
-export function parseKubeconfig(text: string, source: string): Kubeconfig {
-  const r: Reader = new Reader(source);
+export async function parseKubeconfig(text: string, source: string): Promise<Kubeconfig> {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    if (/^\s*\{/.test(text)) {
+      try {
+        doc = JSON.parse(text);
+      } catch {
+        doc = (await import("yaml")).parse(text);
+      }
+    } else {
+      doc = (await import("yaml")).parse(text);
+    }
   } catch (e) {
     throw new KubeConfigError(
       `Cannot load kubeconfig "${source}": not valid YAML: ${e instanceof Error ? e.message.split("\n")[0] : e}`,
     );
   }
+  return kubeconfigFromDocument(doc, source);
+}
+
+/** Builds a {@linkcode Kubeconfig} from an already parsed document (see {@linkcode parseKubeconfig}). */
+export function kubeconfigFromDocument(doc: unknown, source: string): Kubeconfig {
+  const r: Reader = new Reader(source);
   const root = r.obj(doc, "the document");
   const baseDir = dirname(source);
   const abs = (p: string | undefined): string | undefined => p === undefined ? undefined : resolvePath(baseDir, p);
@@ -290,7 +303,7 @@ export async function loadKubeconfig(options: LoadKubeconfigOptions = {}): Promi
       if (!explicit && e instanceof Deno.errors.NotFound) continue;
       throw new KubeConfigError(`Cannot load kubeconfig: ${readFsError(e, path)}`, { cause: e });
     }
-    configs.push(parseKubeconfig(text, path));
+    configs.push(await parseKubeconfig(text, path));
   }
   const merged = mergeKubeconfigs(configs);
   if (configs.length === 0) merged.files = paths;

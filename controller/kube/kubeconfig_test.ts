@@ -54,12 +54,12 @@ async function tempDir(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
-function cfg(yaml: string, source = "/home/u/.kube/config"): Kubeconfig {
+function cfg(yaml: string, source = "/home/u/.kube/config"): Promise<Kubeconfig> {
   return parseKubeconfig(yaml, source);
 }
 
-Deno.test("parseKubeconfig() reads clusters, users, contexts and resolves relative paths against the file", () => {
-  const c = cfg(BASE);
+Deno.test("parseKubeconfig() reads clusters, users, contexts and resolves relative paths against the file", async () => {
+  const c = await cfg(BASE);
   assert.equal(c.currentContext, "dev");
   assert.deepEqual(c.clusters.get("dev"), {
     server: "https://127.0.0.1:6443/",
@@ -73,8 +73,8 @@ Deno.test("parseKubeconfig() reads clusters, users, contexts and resolves relati
   assert.deepEqual(c.files, ["/home/u/.kube/config"]);
 });
 
-Deno.test("parseKubeconfig() reads exec plugins, resolving only commands that contain a slash", () => {
-  const c = cfg(
+Deno.test("parseKubeconfig() reads exec plugins, resolving only commands that contain a slash", async () => {
+  const c = await cfg(
     `
 users:
   - name: aks
@@ -104,26 +104,27 @@ users:
   assert.equal(c.users.get("local")?.exec?.interactiveMode, "Never");
 });
 
-Deno.test("parseKubeconfig() treats an empty document as an empty config and explains malformed ones", () => {
-  assert.equal(cfg("").contexts.size, 0);
-  assert.throws(
-    () => cfg("clusters: {a: 1}", "/x"),
+Deno.test("parseKubeconfig() treats an empty document as an empty config and explains malformed ones", async () => {
+  assert.equal((await cfg("")).contexts.size, 0);
+  await assert.rejects(
+    cfg("clusters: {a: 1}", "/x"),
     /^KubeConfigError: Cannot load kubeconfig "\/x": clusters must be a list$/,
   );
-  assert.throws(
-    () => cfg("clusters: [{name: a, cluster: {server: 5}}]", "/x"),
+  await assert.rejects(
+    cfg("clusters: [{name: a, cluster: {server: 5}}]", "/x"),
     (e: unknown) => e instanceof KubeConfigError && /clusters\[0\]\.cluster\.server must be a string/.test(e.message),
   );
-  assert.throws(() => cfg("users: [{user: {}}]", "/x"), /users\[0\]\.name is required/);
-  assert.throws(() => cfg("a: [", "/x"), /not valid YAML/);
-  assert.throws(
-    () => cfg("users: [{name: u, user: {exec: {command: x}}}]", "/x"),
+  await assert.rejects(cfg("users: [{user: {}}]", "/x"), /users\[0\]\.name is required/);
+  await assert.rejects(cfg("a: [", "/x"), /not valid YAML/);
+  await assert.rejects(cfg('{"clusters": 5}', "/x"), /clusters must be a list/, "JSON kubeconfigs are read too");
+  await assert.rejects(
+    cfg("users: [{name: u, user: {exec: {command: x}}}]", "/x"),
     /users\[0\]\.user\.exec\.apiVersion is required/,
   );
 });
 
-Deno.test("mergeKubeconfigs() lets the first file win per name and for current-context", () => {
-  const a = cfg(
+Deno.test("mergeKubeconfigs() lets the first file win per name and for current-context", async () => {
+  const a = await cfg(
     `
 clusters: [{name: c, cluster: {server: https://a}}]
 users: [{name: u, user: {token: from-a}}]
@@ -131,7 +132,7 @@ contexts: [{name: x, context: {cluster: c, user: u}}]
 `,
     "/a",
   );
-  const b = cfg(
+  const b = await cfg(
     `
 current-context: y
 clusters: [{name: c, cluster: {server: https://b}}, {name: d, cluster: {server: https://d}}]
@@ -140,7 +141,7 @@ contexts: [{name: y, context: {cluster: d, user: u}}]
 `,
     "/b",
   );
-  const c = cfg(`current-context: x`, "/c");
+  const c = await cfg(`current-context: x`, "/c");
   const m = mergeKubeconfigs([a, b, c]);
   assert.equal(m.clusters.get("c")?.server, "https://a");
   assert.equal(m.clusters.get("d")?.server, "https://d");
@@ -150,7 +151,7 @@ contexts: [{name: y, context: {cluster: d, user: u}}]
   assert.deepEqual(m.files, ["/a", "/b", "/c"]);
 });
 
-Deno.test("kubeconfigPaths() prefers --kubeconfig, then KUBECONFIG (deduplicated), then ~/.kube/config", () => {
+Deno.test("kubeconfigPaths() prefers --kubeconfig, then KUBECONFIG (deduplicated), then ~/.kube/config", async () => {
   const env = (vars: Record<string, string>) => (n: string): string | undefined => vars[n];
   assert.deepEqual(kubeconfigPaths({ kubeconfig: "/x", env: env({ KUBECONFIG: "/y" }) }), {
     paths: ["/x"],
@@ -185,8 +186,8 @@ Deno.test("loadKubeconfig() merges KUBECONFIG files, skipping missing ones, but 
   }
 });
 
-Deno.test("selectContext() applies overrides and explains what is missing", () => {
-  const c = cfg(BASE);
+Deno.test("selectContext() applies overrides and explains what is missing", async () => {
+  const c = await cfg(BASE);
   assert.equal(selectContext(c).namespace, "apps");
   assert.equal(selectContext(c, { namespace: "other" }).namespace, "other");
   const prod = selectContext(c, { context: "prod" });
@@ -197,8 +198,10 @@ Deno.test("selectContext() applies overrides and explains what is missing", () =
     () => selectContext(c, { context: "nope" }),
     /^KubeConfigError: Cannot select context "nope": it does not exist \(kubeconfig: \/home\/u\/\.kube\/config\): available contexts are "dev", "prod"$/,
   );
-  assert.throws(() => selectContext(cfg(BASE.replace("current-context: dev", ""))), /current-context is not set/);
-  assert.throws(() => selectContext(cfg(""), {}), /no kubeconfig found/);
+  const noCurrent = await cfg(BASE.replace("current-context: dev", ""));
+  assert.throws(() => selectContext(noCurrent), /current-context is not set/);
+  const empty = await cfg("");
+  assert.throws(() => selectContext(empty, {}), /no kubeconfig found/);
   assert.throws(() => selectContext(c, { context: "dev", cluster: "zzz" }), /cluster "zzz" does not exist/);
   assert.throws(() => selectContext(c, { context: "dev", user: "zzz" }), /user "zzz" does not exist/);
 });
@@ -206,7 +209,7 @@ Deno.test("selectContext() applies overrides and explains what is missing", () =
 Deno.test("connectionFromKubeconfig() reads the CA and client certificate files", async () => {
   const dir = await tempDir({ "pki/ca.crt": CA, "pki/user.crt": CERT, "pki/user.key": KEY });
   try {
-    const c = parseKubeconfig(BASE.replace("/abs/user.key", "pki/user.key"), `${dir}/config`);
+    const c = await parseKubeconfig(BASE.replace("/abs/user.key", "pki/user.key"), `${dir}/config`);
     const conn = await connectionFromKubeconfig(c);
     assert.equal(conn.server, "https://127.0.0.1:6443");
     assert.equal(conn.namespace, "apps");
@@ -220,7 +223,7 @@ Deno.test("connectionFromKubeconfig() reads the CA and client certificate files"
 });
 
 Deno.test("connectionFromKubeconfig() decodes *-data fields, splits CA bundles and maps proxy-url", async () => {
-  const conn = await connectionFromKubeconfig(cfg(BASE), { context: "prod" });
+  const conn = await connectionFromKubeconfig(await cfg(BASE), { context: "prod" });
   assert.deepEqual(conn.caCerts, [CA, CA2]);
   assert.deepEqual(await conn.credentials.get(), { token: "abc" });
   assert.deepEqual(conn.proxy, {
@@ -232,12 +235,12 @@ Deno.test("connectionFromKubeconfig() decodes *-data fields, splits CA bundles a
 
 Deno.test("connectionFromKubeconfig() names the missing file and the permission flag", async () => {
   await assert.rejects(
-    connectionFromKubeconfig(cfg(BASE, "/nonexistent/config")),
+    connectionFromKubeconfig(await cfg(BASE, "/nonexistent/config")),
     /^KubeConfigError: Cannot use context "dev": cannot read certificate-authority: file "\/nonexistent\/pki\/ca.crt" does not exist$/,
   );
 });
 
-function single(cluster: string, user: string): Kubeconfig {
+function single(cluster: string, user: string): Promise<Kubeconfig> {
   return cfg(`
 current-context: c
 clusters: [{name: c, cluster: ${cluster}}]
@@ -247,7 +250,7 @@ contexts: [{name: c, context: {cluster: c, user: u}}]
 }
 
 Deno.test("connectionFromKubeconfig() refuses insecure-skip-tls-verify unless allowed, naming the Deno flag", async () => {
-  const c = single("{server: 'https://10.0.0.1:6443', insecure-skip-tls-verify: true}", "{token: t}");
+  const c = await single("{server: 'https://10.0.0.1:6443', insecure-skip-tls-verify: true}", "{token: t}");
   await assert.rejects(
     connectionFromKubeconfig(c),
     (e: unknown) =>
@@ -259,7 +262,10 @@ Deno.test("connectionFromKubeconfig() refuses insecure-skip-tls-verify unless al
   assert.deepEqual(conn.caCerts, []);
   await assert.rejects(
     connectionFromKubeconfig(
-      single(`{server: 'https://x', insecure-skip-tls-verify: true, certificate-authority-data: '${btoa(CA)}'}`, "{}"),
+      await single(
+        `{server: 'https://x', insecure-skip-tls-verify: true, certificate-authority-data: '${btoa(CA)}'}`,
+        "{}",
+      ),
       { allowInsecureSkipTlsVerify: true },
     ),
     /both insecure-skip-tls-verify and a certificate authority/,
@@ -285,7 +291,7 @@ Deno.test("connectionFromKubeconfig() rejects what Deno or client-go cannot do",
     ],
   ];
   for (const [cluster, user, re] of cases) {
-    await assert.rejects(connectionFromKubeconfig(single(cluster, user)), re, `${cluster} ${user}`);
+    await assert.rejects(connectionFromKubeconfig(await single(cluster, user)), re, `${cluster} ${user}`);
   }
 });
 
@@ -293,14 +299,14 @@ Deno.test("connectionFromKubeconfig() prefers tokenFile over token and sets impe
   const dir = await tempDir({ token: "from-file\n" });
   try {
     const conn = await connectionFromKubeconfig(
-      single(
+      await single(
         "{server: 'https://x'}",
         `{token: inline, tokenFile: ${dir}/token, as: bob, as-groups: [a, b], as-user-extra: {scopes: [s1]}}`,
       ),
     );
     assert.deepEqual(await conn.credentials.get(), { token: "from-file" });
     assert.deepEqual(conn.impersonation, { user: "bob", groups: ["a", "b"], extra: { scopes: ["s1"] } });
-    const basic = await connectionFromKubeconfig(single("{server: 'http://x'}", "{username: u, password: p}"));
+    const basic = await connectionFromKubeconfig(await single("{server: 'http://x'}", "{username: u, password: p}"));
     assert.deepEqual(await basic.credentials.get(), { basic: { username: "u", password: "p" } });
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -315,7 +321,7 @@ Deno.test("connectionFromKubeconfig() runs a relative exec plugin with the clust
   try {
     await Deno.chmod(`${dir}/bin/plugin`, 0o755);
     const conn = await connectionFromKubeconfig(
-      parseKubeconfig(
+      await parseKubeconfig(
         `
 current-context: c
 clusters:
