@@ -1,8 +1,10 @@
 /**
- * Small file-system helpers shared by the loaders (package-private).
+ * Small file-system and environment helpers shared by the loaders (package-private).
  *
  * @module
  */
+
+import { KubeConfigError } from "./errors.ts";
 
 /** One-line reason a file could not be read, naming the Deno permission flag when that is the cause. */
 export function readFsError(e: unknown, path: string): string {
@@ -38,4 +40,22 @@ export function resolvePath(baseDir: string, p: string): string {
 export function splitPemBundle(pem: string): string[] {
   const out = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
   return out.map((c) => c + "\n");
+}
+
+/**
+ * `Deno.env.get` that turns a missing `--allow-env` permission into a clear error naming the variable, instead of
+ * Deno's generic one.
+ */
+export function denoEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotCapable) {
+      throw new KubeConfigError(
+        `Cannot read environment variable ${name}: run Deno with --allow-env=${name} (or a list that includes it)`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
 }

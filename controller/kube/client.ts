@@ -27,6 +27,7 @@ import { type Patch, PATCH_CONTENT_TYPES } from "./patch.ts";
 import { resourcePath, type ResourceType } from "./resources.ts";
 import type { KubeObject, ObjectList, Status } from "./types.ts";
 import { sleep } from "./backoff.ts";
+import { anySignal } from "./signals.ts";
 
 /** Options of {@linkcode KubeClient}. */
 export interface KubeClientOptions {
@@ -434,10 +435,16 @@ export class KubeClient implements Disposable {
     for (let throttled = 0;; throttled++) {
       opts.signal?.throwIfAborted();
       const creds = await this.#conn.credentials.get(opts.signal);
-      const { client, release } = this.#httpClient(creds.clientCertificate);
+      const { client, release: releaseClient } = this.#httpClient(creds.clientCertificate);
       const timeoutMs = opts.timeoutMs === undefined ? this.#timeoutMs : opts.timeoutMs;
       const timer = new Timer(timeoutMs);
-      const signal = opts.signal ? AbortSignal.any([opts.signal, timer.signal]) : timer.signal;
+      // Not AbortSignal.any: see signals.ts. The link lives until the response is released (a stream's close).
+      const linked = opts.signal ? anySignal([opts.signal, timer.signal]) : { signal: timer.signal, unlink: () => {} };
+      const signal = linked.signal;
+      const release = (): void => {
+        linked.unlink();
+        releaseClient();
+      };
       let response: Response;
       try {
         response = await fetch(url, {

@@ -12,7 +12,7 @@
 import type { ClusterConnection } from "./connection.ts";
 import { CompositeCredentials, FileTokenSource } from "./credentials.ts";
 import { KubeConfigError } from "./errors.ts";
-import { readFsError, splitPemBundle } from "./_fs.ts";
+import { denoEnv, readFsError, splitPemBundle } from "./_fs.ts";
 
 /** Where the service account files are mounted. */
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -33,11 +33,11 @@ function dir(options: InClusterOptions): string {
   return `${options.pathPrefix ?? ""}${SERVICE_ACCOUNT_DIR}`;
 }
 
-/** True when the service env vars are set and the token file exists. */
+/** True when the service env vars are set and the token file exists (false when Deno may not read them). */
 export async function isInCluster(options: InClusterOptions = {}): Promise<boolean> {
-  const env = options.env ?? ((n: string) => Deno.env.get(n));
-  if (!env("KUBERNETES_SERVICE_HOST") || !env("KUBERNETES_SERVICE_PORT")) return false;
+  const env = options.env ?? denoEnv;
   try {
+    if (!env("KUBERNETES_SERVICE_HOST") || !env("KUBERNETES_SERVICE_PORT")) return false;
     return (await Deno.stat(`${dir(options)}/token`)).isFile;
   } catch {
     return false;
@@ -46,7 +46,7 @@ export async function isInCluster(options: InClusterOptions = {}): Promise<boole
 
 /** Builds the connection from the pod's service account. Reads CA and namespace now; the token on first use. */
 export async function inClusterConnection(options: InClusterOptions = {}): Promise<ClusterConnection> {
-  const env = options.env ?? ((n: string) => Deno.env.get(n));
+  const env = options.env ?? denoEnv;
   const host = env("KUBERNETES_SERVICE_HOST");
   const port = env("KUBERNETES_SERVICE_PORT");
   if (!host || !port) {

@@ -18,7 +18,7 @@
  */
 
 import { KubeConfigError } from "./errors.ts";
-import { dirname, readFsError, resolvePath, splitPemBundle } from "./_fs.ts";
+import { denoEnv, dirname, readFsError, resolvePath, splitPemBundle } from "./_fs.ts";
 import { type ExecConfig, ExecCredentialSource } from "./exec_credential.ts";
 import {
   CompositeCredentials,
@@ -276,7 +276,7 @@ export interface LoadKubeconfigOptions {
  */
 export function kubeconfigPaths(options: LoadKubeconfigOptions = {}): { paths: string[]; explicit: boolean } {
   if (options.kubeconfig) return { paths: [options.kubeconfig], explicit: true };
-  const env = options.env ?? ((n: string) => Deno.env.get(n));
+  const env = options.env ?? denoEnv;
   const list = env("KUBECONFIG");
   if (list) {
     const sep = Deno.build.os === "windows" ? ";" : ":";

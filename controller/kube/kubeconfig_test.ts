@@ -151,7 +151,7 @@ contexts: [{name: y, context: {cluster: d, user: u}}]
   assert.deepEqual(m.files, ["/a", "/b", "/c"]);
 });
 
-Deno.test("kubeconfigPaths() prefers --kubeconfig, then KUBECONFIG (deduplicated), then ~/.kube/config", async () => {
+Deno.test("kubeconfigPaths() prefers --kubeconfig, then KUBECONFIG (deduplicated), then ~/.kube/config", () => {
   const env = (vars: Record<string, string>) => (n: string): string | undefined => vars[n];
   assert.deepEqual(kubeconfigPaths({ kubeconfig: "/x", env: env({ KUBECONFIG: "/y" }) }), {
     paths: ["/x"],
@@ -353,4 +353,27 @@ contexts: [{name: c, context: {cluster: c, user: u}}]
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("kubeconfigPaths() names the --allow-env flag when KUBECONFIG may not be read", async () => {
+  const script = `
+    import { kubeconfigPaths } from ${JSON.stringify(new URL("./kubeconfig.ts", import.meta.url).href)};
+    try { kubeconfigPaths(); } catch (e) { await Deno.stdout.write(new TextEncoder().encode(e.name + ": " + e.message)); }
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-check",
+      "--allow-read",
+      "--allow-env=HOME",
+      `data:application/typescript,${encodeURIComponent(script)}`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(
+    new TextDecoder().decode(out.stdout),
+    "KubeConfigError: Cannot read environment variable KUBECONFIG: run Deno with --allow-env=KUBECONFIG (or a list that includes it)",
+    new TextDecoder().decode(out.stderr),
+  );
 });

@@ -24,6 +24,7 @@ import { LineSplitter } from "./json_lines.ts";
 import { resourcePath, type ResourceType } from "./resources.ts";
 import type { KubeObject, Status, WatchEvent } from "./types.ts";
 import { Backoff, type BackoffOptions, sleep } from "./backoff.ts";
+import { anySignal } from "./signals.ts";
 
 /** Options of {@linkcode watchEvents}. */
 export interface WatchOptions {
@@ -58,7 +59,8 @@ export async function* watchEvents<T extends KubeObject>(
   opts: WatchOptions = {},
 ): AsyncGenerator<WatchEvent<T>, void, undefined> {
   const idle = new AbortController();
-  const signal = opts.signal ? AbortSignal.any([opts.signal, idle.signal]) : idle.signal;
+  const linked = opts.signal ? anySignal([opts.signal, idle.signal]) : { signal: idle.signal, unlink: () => {} };
+  const signal = linked.signal;
   const path = resourcePath(res, { namespace: opts.namespace });
   const describe = {
     verb: "watch",
@@ -128,6 +130,7 @@ export async function* watchEvents<T extends KubeObject>(
     for (const line of splitter.flush()) yield parseEvent<T>(line, res);
   } finally {
     clearTimeout(timer);
+    linked.unlink();
     reader.releaseLock();
     await stream.close();
   }
@@ -253,7 +256,8 @@ export class Watcher<T extends KubeObject> implements AsyncIterable<WatcherEvent
     const h = this.#health;
     const now = opts.now ?? Date.now;
     const stop = new AbortController();
-    const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+    const linked = opts.signal ? anySignal([opts.signal, stop.signal]) : { signal: stop.signal, unlink: () => {} };
+    const signal = linked.signal;
     const backoff = new Backoff(opts.backoff);
     const selectors = {
       ...(opts.labelSelector !== undefined ? { labelSelector: opts.labelSelector } : {}),
@@ -399,6 +403,7 @@ export class Watcher<T extends KubeObject> implements AsyncIterable<WatcherEvent
     } finally {
       h.connected = false;
       stop.abort();
+      linked.unlink();
     }
   }
 }
