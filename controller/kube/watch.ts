@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { KubeClient } from "./client.ts";
+import type { KubeClient, KubeStream } from "./client.ts";
 import { apiErrorFromStatus, causeChain, isGone, KubeError, KubeNetworkError } from "./errors.ts";
 import { LineSplitter } from "./json_lines.ts";
 import { resourcePath, type ResourceType } from "./resources.ts";
@@ -58,9 +58,6 @@ export async function* watchEvents<T extends KubeObject>(
   res: ResourceType<T>,
   opts: WatchOptions = {},
 ): AsyncGenerator<WatchEvent<T>, void, undefined> {
-  const idle = new AbortController();
-  const linked = opts.signal ? anySignal([opts.signal, idle.signal]) : { signal: idle.signal, unlink: () => {} };
-  const signal = linked.signal;
   const path = resourcePath(res, { namespace: opts.namespace });
   const describe = {
     verb: "watch",
@@ -68,22 +65,31 @@ export async function* watchEvents<T extends KubeObject>(
     ...(res.group ? { group: res.group } : {}),
     ...(opts.namespace !== undefined ? { namespace: opts.namespace } : {}),
   };
-  const stream = await client.openStream({
-    method: "GET",
-    path,
-    query: {
-      watch: true,
-      resourceVersion: opts.resourceVersion,
-      allowWatchBookmarks: opts.allowWatchBookmarks ?? true,
-      timeoutSeconds: opts.timeoutSeconds,
-      labelSelector: opts.labelSelector,
-      fieldSelector: opts.fieldSelector,
-      sendInitialEvents: opts.sendInitialEvents,
-      resourceVersionMatch: opts.resourceVersionMatch,
-    },
-    signal,
-    describe,
-  });
+  const idle = new AbortController();
+  const linked = opts.signal ? anySignal([opts.signal, idle.signal]) : { signal: idle.signal, unlink: () => {} };
+  const signal = linked.signal;
+  let stream: KubeStream;
+  try {
+    stream = await client.openStream({
+      method: "GET",
+      path,
+      query: {
+        watch: true,
+        resourceVersion: opts.resourceVersion,
+        allowWatchBookmarks: opts.allowWatchBookmarks ?? true,
+        timeoutSeconds: opts.timeoutSeconds,
+        labelSelector: opts.labelSelector,
+        fieldSelector: opts.fieldSelector,
+        sendInitialEvents: opts.sendInitialEvents,
+        resourceVersionMatch: opts.resourceVersionMatch,
+      },
+      signal,
+      describe,
+    });
+  } catch (e) {
+    linked.unlink(); // failed attempts must not pile listeners onto a long-lived signal
+    throw e;
+  }
   opts.onConnected?.();
   const reader = stream.body.getReader();
   const splitter = new LineSplitter();
