@@ -181,6 +181,9 @@ export class KubeClient implements Disposable {
     return {
       body,
       close: async () => {
+        // Deno 2.9: once the Response is garbage-collected, aborting the fetch no longer ends its body, so the
+        // stream keeps the Response reachable until it is closed (and watchEvents also cancels its reader).
+        void response.status;
         if (closed) return;
         closed = true;
         try {

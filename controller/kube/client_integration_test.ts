@@ -20,6 +20,7 @@ import {
   isInvalid,
   isNotFound,
   isUnauthorized,
+  isWatchHealthy,
   jsonPatch,
   KubeApiError,
   KubeClient,
@@ -217,6 +218,8 @@ Deno.test("KubeClient against a real kube-apiserver", async (t) => {
         continue: page1.metadata.continue,
       });
       assert.deepEqual([...page1.items, ...page2.items].map((s) => s.metadata?.name).sort(), ["db", "p1", "p2", "p3"]);
+      const byField = await c.list(secrets, { namespace: ns, fieldSelector: "metadata.name=p2" });
+      assert.deepEqual(byField.items.map((s) => s.metadata?.name), ["p2"]);
 
       const updated = await c.replace(secrets, { ...got, stringData: { password: "n3w" } });
       assert.equal(updated.data?.["password"], btoa("n3w"));
@@ -537,6 +540,7 @@ echo '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredentia
       await until("InitDone", () => col.events.some((e) => e.type === "InitDone"));
       assert.ok(col.w.health.synced);
       await until("connected", () => col.w.health.connected);
+      assert.ok(isWatchHealthy(col.w.health, Date.now(), 1000));
       await c.create(secrets, { metadata: { name: "a", labels: { app: "w" } } }, { namespace: ns });
       await c.create(secrets, { metadata: { name: "unlabelled" } }, { namespace: ns });
       await c.patch(secrets, "a", mergePatch({ stringData: { k: "v" } }), { namespace: ns });

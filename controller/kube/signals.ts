@@ -1,8 +1,9 @@
 /**
- * `AbortSignal.any` without its trap: in Deno 2.9 the signal it returns is only weakly referenced by its sources, so
- * after a garbage collection aborting a source no longer aborts it, and a pending `fetch` body read (a watch) never
- * ends: shutdown hangs. Measured: a watch aborted 3 s after a forced GC hangs; here the sources hold the listener,
- * so the link survives GC.
+ * A signal linked to others by plain listeners, so the link's lifetime is explicit (`unlink`) and holds through
+ * garbage collection. Found while chasing a shutdown hang: in Deno 2.9, aborting a `fetch` does not end its body once
+ * the Response object was collected (a watch aborted after a forced GC never ended). That is fixed where streams are
+ * read (client.ts keeps the Response, watch.ts cancels its reader); these links avoid depending on what the runtime
+ * keeps alive for `AbortSignal.any`.
  *
  * @module
  */

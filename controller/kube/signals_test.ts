@@ -25,7 +25,7 @@ Deno.test("anySignal() unlink() stops following the sources", () => {
   assert.equal(signal.aborted, false);
 });
 
-Deno.test("anySignal() still aborts after a garbage collection (AbortSignal.any does not in Deno 2.9)", async () => {
+Deno.test("anySignal() still aborts after a garbage collection", async () => {
   const root = new AbortController();
   let derived: AbortSignal | undefined = anySignal([root.signal]).signal;
   const seen = new Promise<void>((resolve) => derived!.addEventListener("abort", () => resolve()));

@@ -92,6 +92,9 @@ export async function* watchEvents<T extends KubeObject>(
   }
   opts.onConnected?.();
   const reader = stream.body.getReader();
+  // Cancel the read ourselves on abort: Deno does not always end a fetch body when its signal aborts (signals.ts).
+  const onAbort = (): void => void reader.cancel(signal.reason).catch(() => {});
+  signal.addEventListener("abort", onAbort, { once: true });
   const splitter = new LineSplitter();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const idleMs = opts.idleTimeoutMs;
@@ -136,6 +139,7 @@ export async function* watchEvents<T extends KubeObject>(
     for (const line of splitter.flush()) yield parseEvent<T>(line, res);
   } finally {
     clearTimeout(timer);
+    signal.removeEventListener("abort", onAbort);
     linked.unlink();
     reader.releaseLock();
     await stream.close();
