@@ -69,7 +69,13 @@ async function emulatorCaEnv(): Promise<Record<string, string>> {
   }
   const { ensureEmulatorCa } = await import(modPath.href);
   const ca = await ensureEmulatorCa() as { certPath: string };
-  return { NODE_EXTRA_CA_CERTS: ca.certPath };
+  // Keep what was trusted before (the machine's bundle, which may hold a registry proxy's CA: `deno bundle` and
+  // `deno install` in tests still need the npm registry), plus the emulators' CA.
+  const before = Deno.env.get("NODE_EXTRA_CA_CERTS") ?? "/etc/ssl/certs/ca-certificates.crt";
+  const bundle = ca.certPath.replace(/[^/]+$/, "trust-bundle.crt");
+  const parts = [await Deno.readTextFile(before).catch(() => ""), await Deno.readTextFile(ca.certPath)];
+  await Deno.writeTextFile(bundle, parts.filter(Boolean).join("\n"));
+  return { NODE_EXTRA_CA_CERTS: bundle };
 }
 
 async function main(): Promise<number> {

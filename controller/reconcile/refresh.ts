@@ -5,7 +5,7 @@
  * @module
  */
 import type { ExternalSecret } from "../api/types.ts";
-import type { Secret } from "../kube/types.ts";
+import type { ObjectMeta, Secret } from "../kube/types.ts";
 import { dataHash, syncedResourceVersion } from "./eso_hash.ts";
 
 export const LABEL_MANAGED = "reconcile.external-secrets.io/managed";
@@ -44,6 +44,32 @@ export function refreshIntervalMs(es: ExternalSecret): number {
   return parseGoDuration(es.spec.refreshInterval ?? "1h");
 }
 
+/**
+ * What the controller keeps of a target Secret: metadata and a hash of the data, never the values. This is all the
+ * drift check and the planner need, and it keeps memory flat however large the Secrets are.
+ */
+export interface TargetSecret {
+  metadata: ObjectMeta;
+  type?: string;
+  immutable?: boolean;
+  /** ESO's hash of the Secret's current data. */
+  dataHash: string;
+  /** The data's key names (for status output; not the values). */
+  keys: string[];
+}
+
+/** Shrinks a Secret to a {@link TargetSecret}. */
+export function summarizeSecret(secret: Secret): TargetSecret {
+  const { managedFields: _managedFields, ...metadata } = secret.metadata ?? {};
+  return {
+    metadata,
+    ...(secret.type !== undefined ? { type: secret.type } : {}),
+    ...(secret.immutable ? { immutable: true } : {}),
+    dataHash: dataHash(secretDataBytes(secret)),
+    keys: Object.keys(secret.data ?? {}).sort(),
+  };
+}
+
 /** Decodes a Secret's base64 `data` into bytes. */
 export function secretDataBytes(secret: Secret): Record<string, Uint8Array> {
   const out: Record<string, Uint8Array> = {};
@@ -58,23 +84,30 @@ export function secretDataBytes(secret: Secret): Record<string, Uint8Array> {
  * we wrote. A hand-edited or deleted target is therefore not valid and is repaired at once. With creationPolicy
  * Orphan the target is always treated as valid (ESO: it is no longer ours to police).
  */
-export function isSecretValid(es: ExternalSecret, secret: Secret | undefined): boolean {
+export function isSecretValid(es: ExternalSecret, secret: TargetSecret | undefined): boolean {
   if (es.spec.target?.creationPolicy === "Orphan") return true;
   if (!secret) return false;
-  if (secret.metadata?.labels?.[LABEL_MANAGED] !== "true") return false;
-  return secret.metadata?.annotations?.[ANNOTATION_DATA_HASH] === dataHash(secretDataBytes(secret));
+  if (secret.metadata.labels?.[LABEL_MANAGED] !== "true") return false;
+  return secret.metadata.annotations?.[ANNOTATION_DATA_HASH] === secret.dataHash;
 }
 
-/** Why a refresh is (not) due; `reason` is for logs and the plugin. */
+/**
+ * Why a refresh is (not) due; `reason` is for logs and the plugin. `fresh` is how new the provider values must be:
+ * `forced` (only a read happening now: a force-sync or spec change), `new` (read in the last few seconds: a first
+ * sync), or `window` (read after the last refresh: a periodic refresh or a repair of the target).
+ */
 export interface RefreshDecision {
   refresh: boolean;
   reason: string;
-  /** True when the refresh is periodic (a cached provider value from the same refresh window may be reused). */
-  periodic: boolean;
+  fresh: "forced" | "new" | "window";
 }
 
-/** ESO's `shouldRefresh`, per `refreshPolicy`. */
-export function shouldRefresh(es: ExternalSecret, now: Date): RefreshDecision {
+/**
+ * ESO's `shouldRefresh`, per `refreshPolicy`. `earlyMs` lets a periodic refresh count as due that much before the
+ * interval has elapsed: the controller refreshes each ExternalSecret a stable, per-key bit early, so refreshes spread
+ * out instead of aligning (ESO has no jitter).
+ */
+export function shouldRefresh(es: ExternalSecret, now: Date, earlyMs = 0): RefreshDecision {
   const status = es.status ?? {};
   const synced = status.syncedResourceVersion ?? "";
   const refreshTime = status.refreshTime ? Date.parse(status.refreshTime) : 0;
@@ -82,27 +115,25 @@ export function shouldRefresh(es: ExternalSecret, now: Date): RefreshDecision {
   switch (es.spec.refreshPolicy) {
     case "CreatedOnce":
       return synced === "" || refreshTime === 0
-        ? { refresh: true, reason: "never synced (refreshPolicy CreatedOnce)", periodic: false }
-        : { refresh: false, reason: "synced once (refreshPolicy CreatedOnce)", periodic: false };
+        ? { refresh: true, reason: "never synced (refreshPolicy CreatedOnce)", fresh: "new" }
+        : { refresh: false, reason: "synced once (refreshPolicy CreatedOnce)", fresh: "window" };
     case "OnChange":
       return metaChanged
-        ? { refresh: true, reason: "spec, labels or annotations changed (refreshPolicy OnChange)", periodic: false }
-        : { refresh: false, reason: "unchanged (refreshPolicy OnChange)", periodic: false };
+        ? { refresh: true, reason: "spec, labels or annotations changed (refreshPolicy OnChange)", fresh: "forced" }
+        : { refresh: false, reason: "unchanged (refreshPolicy OnChange)", fresh: "window" };
     default: {
       const interval = refreshIntervalMs(es);
       // ESO ≥ 0.11: with interval 0, once synced it never refreshes again, not even on a spec or annotation change.
       if (interval <= 0 && synced !== "") {
-        return { refresh: false, reason: "refreshInterval is 0 and it synced once", periodic: false };
+        return { refresh: false, reason: "refreshInterval is 0 and it synced once", fresh: "window" };
       }
-      if (metaChanged) return { refresh: true, reason: "spec, labels or annotations changed", periodic: false };
-      if (refreshTime === 0) return { refresh: true, reason: "never synced", periodic: false };
-      if (refreshTime > now.getTime()) {
-        return { refresh: true, reason: "refreshTime is in the future", periodic: false };
+      if (synced === "" || refreshTime === 0) return { refresh: true, reason: "never synced", fresh: "new" };
+      if (metaChanged) return { refresh: true, reason: "spec, labels or annotations changed", fresh: "forced" };
+      if (refreshTime > now.getTime()) return { refresh: true, reason: "refreshTime is in the future", fresh: "new" };
+      if (refreshTime + interval - earlyMs <= now.getTime()) {
+        return { refresh: true, reason: "refreshInterval elapsed", fresh: "window" };
       }
-      if (refreshTime + interval <= now.getTime()) {
-        return { refresh: true, reason: "refreshInterval elapsed", periodic: true };
-      }
-      return { refresh: false, reason: "refreshInterval not elapsed", periodic: false };
+      return { refresh: false, reason: "refreshInterval not elapsed", fresh: "window" };
     }
   }
 }
@@ -111,28 +142,33 @@ export function shouldRefresh(es: ExternalSecret, now: Date): RefreshDecision {
  * Whether to read the provider now. ESO skips the provider only when no refresh is due *and* the target is valid;
  * a missing or drifted target is repaired even between refreshes.
  */
-export function decideRefresh(es: ExternalSecret, target: Secret | undefined, now: Date): RefreshDecision {
-  const due = shouldRefresh(es, now);
+export function decideRefresh(
+  es: ExternalSecret,
+  target: TargetSecret | undefined,
+  now: Date,
+  earlyMs = 0,
+): RefreshDecision {
+  const due = shouldRefresh(es, now, earlyMs);
   if (due.refresh) return due;
   if (!isSecretValid(es, target)) {
     return {
       refresh: true,
       reason: target ? "target Secret was changed by someone else" : "target Secret is missing",
-      periodic: false,
+      fresh: "window",
     };
   }
   return due;
 }
 
 /**
- * Milliseconds until the next periodic refresh (ESO's `refreshInterval − (now − refreshTime)`), or undefined when
- * there is none (interval 0, or a refresh policy that does not poll). Jitter is the runtime's business.
+ * Milliseconds until the next periodic refresh (ESO's `refreshInterval − (now − refreshTime)`, less `earlyMs`), or
+ * undefined when there is none (interval 0, or a refresh policy that does not poll).
  */
-export function msUntilNextRefresh(es: ExternalSecret, now: Date): number | undefined {
+export function msUntilNextRefresh(es: ExternalSecret, now: Date, earlyMs = 0): number | undefined {
   const policy = es.spec.refreshPolicy;
   if (policy === "CreatedOnce" || policy === "OnChange") return undefined;
   const interval = refreshIntervalMs(es);
   if (interval <= 0) return undefined;
   const refreshTime = es.status?.refreshTime ? Date.parse(es.status.refreshTime) : now.getTime();
-  return Math.max(0, refreshTime + interval - now.getTime());
+  return Math.max(0, refreshTime + interval - earlyMs - now.getTime());
 }

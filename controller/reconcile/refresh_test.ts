@@ -10,6 +10,8 @@ import {
   msUntilNextRefresh,
   parseGoDuration,
   shouldRefresh,
+  summarizeSecret,
+  type TargetSecret,
 } from "./refresh.ts";
 
 const NOW = new Date("2026-11-28T12:00:00Z");
@@ -30,10 +32,10 @@ function syncedAt(e: ExternalSecret, when: string): ExternalSecret {
   return { ...e, status: { refreshTime: when, syncedResourceVersion: syncedResourceVersion(e.metadata) } };
 }
 
-function managedSecret(data: Record<string, string>, hashOf = data): Secret {
+function managedSecret(data: Record<string, string>, hashOf = data): TargetSecret {
   const bytes = (m: Record<string, string>): Record<string, Uint8Array> =>
     Object.fromEntries(Object.entries(m).map(([k, v]) => [k, new TextEncoder().encode(v)]));
-  return {
+  const secret: Secret = {
     metadata: {
       name: "regcred",
       namespace: "jenkins",
@@ -42,6 +44,7 @@ function managedSecret(data: Record<string, string>, hashOf = data): Secret {
     },
     data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, btoa(v)])),
   };
+  return summarizeSecret(secret);
 }
 
 Deno.test("parseGoDuration() reads Go durations", () => {
@@ -62,10 +65,11 @@ Deno.test("shouldRefresh() Periodic: never synced, interval elapsed or not, meta
   const fresh = syncedAt(es(), ago(10 * 60_000));
   assert.equal(shouldRefresh(fresh, NOW).refresh, false);
   const stale = syncedAt(es(), ago(61 * 60_000));
-  assert.deepEqual(shouldRefresh(stale, NOW), { refresh: true, reason: "refreshInterval elapsed", periodic: true });
+  assert.deepEqual(shouldRefresh(stale, NOW), { refresh: true, reason: "refreshInterval elapsed", fresh: "window" });
   const annotated = { ...fresh, metadata: { ...fresh.metadata, annotations: { "force-sync": "1" } } };
   assert.equal(shouldRefresh(annotated, NOW).refresh, true);
-  assert.equal(shouldRefresh(annotated, NOW).periodic, false);
+  assert.equal(shouldRefresh(annotated, NOW).fresh, "forced");
+  assert.equal(shouldRefresh(es(), NOW).fresh, "new");
   const future = syncedAt(es(), new Date(NOW.getTime() + 60_000).toISOString());
   assert.equal(shouldRefresh(future, NOW).refresh, true);
 });
@@ -99,7 +103,7 @@ Deno.test("isSecretValid() needs the managed label and a matching data hash", ()
   assert.equal(isSecretValid(e, managedSecret({ a: "1" })), true);
   assert.equal(isSecretValid(e, managedSecret({ a: "edited" }, { a: "1" })), false);
   const unlabelled = managedSecret({ a: "1" });
-  delete unlabelled.metadata!.labels;
+  delete unlabelled.metadata.labels;
   assert.equal(isSecretValid(e, unlabelled), false);
   assert.equal(isSecretValid(es({ target: { creationPolicy: "Orphan" } }), undefined), true);
 });
@@ -110,7 +114,7 @@ Deno.test("decideRefresh() repairs a missing or edited target between refreshes"
   assert.deepEqual(decideRefresh(fresh, undefined, NOW), {
     refresh: true,
     reason: "target Secret is missing",
-    periodic: false,
+    fresh: "window",
   });
   assert.equal(
     decideRefresh(fresh, managedSecret({ a: "x" }, { a: "1" }), NOW).reason,
@@ -123,4 +127,20 @@ Deno.test("msUntilNextRefresh() is interval minus age, none for 0 or non-polling
   assert.equal(msUntilNextRefresh(syncedAt(es(), ago(2 * 3_600_000)), NOW), 0);
   assert.equal(msUntilNextRefresh(syncedAt(es({ refreshInterval: "0" }), ago(1)), NOW), undefined);
   assert.equal(msUntilNextRefresh(es({ refreshPolicy: "OnChange" }), NOW), undefined);
+});
+
+Deno.test("summarizeSecret() keeps metadata, key names and a hash, never the values", () => {
+  const t = managedSecret({ password: "hunter2", user: "admin" });
+  assert.deepEqual(t.keys, ["password", "user"]);
+  assert.ok(!JSON.stringify(t).includes(btoa("hunter2")));
+  assert.ok(!JSON.stringify(t).includes("hunter2"));
+});
+
+Deno.test("shouldRefresh() and msUntilNextRefresh() agree on an early refresh", () => {
+  const e = syncedAt(es(), ago(59 * 60_000)); // 1 min before the 1h interval elapses
+  assert.equal(shouldRefresh(e, NOW).refresh, false);
+  assert.equal(shouldRefresh(e, NOW, 90_000).refresh, true, "90 s early: due now");
+  assert.equal(msUntilNextRefresh(e, NOW, 90_000), 0);
+  assert.equal(msUntilNextRefresh(e, NOW, 30_000), 30_000);
+  assert.equal(shouldRefresh(e, NOW, 30_000).refresh, false);
 });

@@ -26,6 +26,9 @@ export interface AzureProviderOptions extends AzureAuthOptions {
 /** Checks a vault URL the way a person would want to be told about it. */
 export function checkVaultUrl(value: string | undefined): URL {
   if (!value) throw new InvalidStoreError("spec.provider.azurekv.vaultUrl is empty");
+  if (/<[^>]*>|[{}]/.test(value)) {
+    throw new InvalidStoreError(`vaultUrl "${value}" still contains a placeholder: replace it with the vault's URL`);
+  }
   let url: URL;
   try {
     url = new URL(value);
@@ -33,9 +36,6 @@ export function checkVaultUrl(value: string | undefined): URL {
     throw new InvalidStoreError(`vaultUrl "${value}" is not a valid URL`);
   }
   if (url.protocol !== "https:") throw new InvalidStoreError(`vaultUrl "${value}" must use https`);
-  if (/[<>{}]/.test(decodeURIComponent(url.hostname)) || /%3C|%3E/i.test(value) || /[<>]/.test(value)) {
-    throw new InvalidStoreError(`vaultUrl "${value}" still contains a placeholder: replace it with the vault's URL`);
-  }
   return url;
 }
 

@@ -1,0 +1,104 @@
+/**
+ * Provider reads as a budget: one read per (store, key, version) per refresh window, however many ExternalSecrets
+ * ask for it.
+ *
+ * - Concurrent askers share one in-flight read (single flight).
+ * - A finished read is reused by an asker that accepts its age. A periodic refresh accepts any value read *after*
+ *   its own last refresh: its Secret then never holds data older than its refresh interval, and the first
+ *   ExternalSecret due in a window pays the read for all the others due in that window. Because a reused value's read
+ *   time becomes the asker's `refreshTime`, ExternalSecrets sharing a key fall into step and stay there: one read
+ *   per window, cycle after cycle. A forced sync (annotation, spec change) accepts only a value being read right now.
+ * - Errors are not cached. A value is kept only as long as some asker could still accept it (the interval of the
+ *   ExternalSecret that read it), and at most `maxEntries` values are kept (oldest dropped first).
+ *
+ * @module
+ */
+
+/** A read value and when it was read. */
+export interface Fetched {
+  value: Uint8Array;
+  fetchedAt: number;
+}
+
+interface Entry extends Fetched {
+  expiresAt: number;
+}
+
+/** Shares provider reads between ExternalSecrets. */
+export class FetchCache {
+  readonly #inflight = new Map<string, { startedAt: number; promise: Promise<Fetched> }>();
+  /** Insertion order is read order, so the oldest entries are first. */
+  readonly #done = new Map<string, Entry>();
+  readonly #maxEntries: number;
+  readonly #now: () => number;
+
+  constructor(options: { maxEntries?: number; now?: () => number } = {}) {
+    this.#maxEntries = options.maxEntries ?? 20_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * The value for `key` read at or after `notBefore` (epoch ms): a read in flight that started then is joined, a
+   * finished one is reused; otherwise `read` runs and its value is kept for `keepMs`.
+   */
+  get(key: string, notBefore: number, keepMs: number, read: () => Promise<Uint8Array>): Promise<Fetched> {
+    const now = this.#now();
+    const inflight = this.#inflight.get(key);
+    if (inflight && inflight.startedAt >= notBefore) return inflight.promise;
+    const done = this.#done.get(key);
+    if (done) {
+      if (done.expiresAt <= now) this.#done.delete(key);
+      else if (done.fetchedAt >= notBefore) return Promise.resolve({ value: done.value, fetchedAt: done.fetchedAt });
+    }
+    const p = read().then(
+      (value) => {
+        if (this.#inflight.get(key)?.promise === p) this.#inflight.delete(key);
+        const newer = this.#done.get(key);
+        if (!newer || newer.fetchedAt <= now) {
+          this.#done.delete(key);
+          this.#done.set(key, { value, fetchedAt: now, expiresAt: now + keepMs });
+        }
+        this.#evict(now);
+        return { value, fetchedAt: now };
+      },
+      (e) => {
+        if (this.#inflight.get(key)?.promise === p) this.#inflight.delete(key);
+        throw e;
+      },
+    );
+    this.#inflight.set(key, { startedAt: now, promise: p });
+    return p;
+  }
+
+  /** Forgets every value of keys starting with `prefix` (a store changed or was deleted). */
+  forget(prefix: string): void {
+    for (const k of [...this.#done.keys()]) if (k.startsWith(prefix)) this.#done.delete(k);
+  }
+
+  /** Number of values held (for metrics and tests). */
+  get size(): number {
+    return this.#done.size;
+  }
+
+  #evict(now: number): void {
+    for (const [k, v] of this.#done) {
+      if (this.#done.size <= this.#maxEntries && v.expiresAt > now) break;
+      if (this.#done.size > this.#maxEntries || v.expiresAt <= now) this.#done.delete(k);
+    }
+  }
+}
+
+/**
+ * The jitter spread of a refresh interval: 5 % of it, at least 1 s and at most 5 min. Refreshes are requeued up to
+ * this much early (per key, stable across restarts), so ExternalSecrets created together do not all hit the vault in
+ * the same second, and a restart does not align them.
+ */
+export function refreshSpreadMs(intervalMs: number): number {
+  return Math.min(5 * 60_000, Math.max(1000, intervalMs * 0.05));
+}
+
+/**
+ * How old a value a forced sync accepts at most: one being read right now, give or take. It must also be newer than
+ * the ExternalSecret's own last read, so a force-sync right after a sync still reads again.
+ */
+export const FRESH_READ_MS = 2000;

@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { FetchCache, refreshSpreadMs } from "./fetch_cache.ts";
+
+const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+const HOUR = 3_600_000;
+
+Deno.test("FetchCache.get() shares one in-flight read between concurrent askers", async () => {
+  const cache = new FetchCache();
+  let reads = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => release = r);
+  const read = async (): Promise<Uint8Array> => {
+    reads++;
+    await gate;
+    return bytes("v1");
+  };
+  const all = Promise.all(Array.from({ length: 50 }, () => cache.get("kv/a", Date.now(), HOUR, read)));
+  release();
+  const results = await all;
+  assert.equal(reads, 1);
+  assert.ok(results.every((r) => text(r.value) === "v1"));
+});
+
+Deno.test("FetchCache.get() reuses a value read after the asker's last refresh, and says when it was read", async () => {
+  let now = 10 * HOUR;
+  const cache = new FetchCache({ now: () => now });
+  let reads = 0;
+  const read = (): Promise<Uint8Array> => Promise.resolve(bytes(`v${++reads}`));
+  // ES A (last refresh 9h) is due and reads.
+  const a = await cache.get("k", 9 * HOUR + 1, HOUR, read);
+  assert.equal(a.fetchedAt, 10 * HOUR);
+  // ES B (last refresh 9h + 2 min) is due 2 minutes later: A's read is newer than what B has.
+  now += 120_000;
+  const b = await cache.get("k", 9 * HOUR + 120_000 + 1, HOUR, read);
+  assert.equal(reads, 1, "B reuses A's read");
+  assert.equal(b.fetchedAt, 10 * HOUR, "and takes its read time as its refreshTime");
+  // ES C last refreshed after that read: it must read again.
+  const c = await cache.get("k", 10 * HOUR + 60_000, HOUR, read);
+  assert.equal(reads, 2);
+  assert.equal(text(c.value), "v2");
+});
+
+Deno.test("FetchCache.get() drops a value after its keep time", async () => {
+  let now = 0;
+  const cache = new FetchCache({ now: () => now });
+  let reads = 0;
+  const read = (): Promise<Uint8Array> => Promise.resolve(bytes(`v${++reads}`));
+  await cache.get("k", 0, 60_000, read);
+  now = 61_000;
+  await cache.get("k", 0, 60_000, read);
+  assert.equal(reads, 2);
+});
+
+Deno.test("FetchCache.get() does not cache errors", async () => {
+  const cache = new FetchCache();
+  await assert.rejects(cache.get("k", 0, HOUR, () => Promise.reject(new Error("429"))), /429/);
+  const ok = await cache.get("k", 0, HOUR, () => Promise.resolve(bytes("fine")));
+  assert.equal(text(ok.value), "fine");
+});
+
+Deno.test("FetchCache keeps at most maxEntries values and forget() drops a store's", async () => {
+  const cache = new FetchCache({ maxEntries: 2 });
+  for (const k of ["a|1", "a|2", "b|1"]) await cache.get(k, 0, HOUR, () => Promise.resolve(bytes(k)));
+  assert.equal(cache.size, 2, "the oldest went");
+  cache.forget("a|");
+  assert.equal(cache.size, 1);
+});
+
+Deno.test("refreshSpreadMs() is 5% of the interval within [1 s, 5 min]", () => {
+  assert.equal(refreshSpreadMs(20_000), 1000);
+  assert.equal(refreshSpreadMs(HOUR), 180_000);
+  assert.equal(refreshSpreadMs(24 * HOUR), 300_000);
+});

@@ -1,0 +1,179 @@
+/**
+ * Runs the controller as a separate process the way it ships: the `controller/main.ts` entry point bundled with
+ * `deno bundle` and run with `deno run` and the same permission flags the compiled binary gets (`deno.json`
+ * `compile` task), so tests prove the artefact rather than the source tree.
+ *
+ * @module
+ */
+import { freePort } from "./control_plane.ts";
+
+const REPO_ROOT = new URL("../../", import.meta.url);
+
+/** The permissions of the controller binary (kept in step with deno.json's `compile` task by a test). */
+export const CONTROLLER_PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env", "--allow-sys", "--allow-run"];
+
+let bundlePromise: Promise<string> | undefined;
+
+/** Bundles `entry` (relative to the repository) once per process and returns the bundle's path. */
+export function bundle(entry: string, name: string): Promise<string> {
+  const run = async (): Promise<string> => {
+    const dir = await Deno.makeTempDir({ prefix: "kv-bundle-" });
+    const out = `${dir}/${name}.js`;
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: ["bundle", "--quiet", "--platform", "deno", "-o", out, new URL(entry, REPO_ROOT).pathname],
+      cwd: REPO_ROOT.pathname,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!r.success) throw new Error(`Cannot bundle ${entry}: ${new TextDecoder().decode(r.stderr)}`);
+    return out;
+  };
+  if (entry === "controller/main.ts") return bundlePromise ??= run();
+  return run();
+}
+
+/** A structured log line of the controller. */
+export type LogLine = Record<string, unknown> & { level: string; msg: string };
+
+/** A running controller process. */
+export interface ControllerProcess {
+  readonly pid: number;
+  /** `http://127.0.0.1:PORT` serving /metrics, /healthz, /readyz. */
+  readonly metricsUrl: string;
+  /** Every log line so far (parsed). */
+  logs(): LogLine[];
+  /** Raw stderr so far (to assert that no secret value was ever written). */
+  rawOutput(): string;
+  /** Resolves with the first log line (existing or future) matching `pred`. */
+  waitForLog(pred: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Resident memory in kB (VmRSS). */
+  rssKb(): number;
+  /** The value of one metric series from /metrics (`name{labels}` exactly as exposed), or undefined. */
+  metric(series: string): Promise<number | undefined>;
+  /** Sends a signal and waits for exit; returns the exit code. */
+  stop(signal?: Deno.Signal, timeoutMs?: number): Promise<number>;
+}
+
+/** Options of {@link startController}. */
+export interface ControllerOptions {
+  kubeconfig: string;
+  /** The emulator's Entra authority. */
+  authorityHost: string;
+  /** The emulator CA (NODE_EXTRA_CA_CERTS). */
+  caCertPath: string;
+  args?: string[];
+  env?: Record<string, string>;
+}
+
+/** Starts the bundled controller against a control plane and the Azure emulators; resolves once it is ready. */
+export async function startController(opts: ControllerOptions): Promise<ControllerProcess> {
+  const bundlePath = await bundle("controller/main.ts", "kv-operator");
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-config",
+      "--cached-only",
+      ...CONTROLLER_PERMISSIONS,
+      bundlePath,
+      `--kubeconfig=${opts.kubeconfig}`,
+      `--metrics-addr=127.0.0.1:${port}`,
+      `--azure-authority-host=${opts.authorityHost}`,
+      "--azure-disable-challenge-resource-verification",
+      "--loglevel=debug",
+      ...(opts.args ?? []),
+    ],
+    env: { NODE_EXTRA_CA_CERTS: opts.caCertPath, NO_COLOR: "1", ...opts.env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let raw = "";
+  const lines: LogLine[] = [];
+  const waiters = new Set<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
+  const pump = async (stream: ReadableStream<Uint8Array>): Promise<void> => {
+    let buf = "";
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      raw += chunk;
+      buf += chunk;
+      let i: number;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        const text = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        let line: LogLine;
+        try {
+          line = JSON.parse(text);
+        } catch {
+          line = { level: "raw", msg: text };
+        }
+        lines.push(line);
+        for (const w of [...waiters]) {
+          if (w.pred(line)) {
+            waiters.delete(w);
+            w.resolve(line);
+          }
+        }
+      }
+    }
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const status = child.status;
+
+  const proc: ControllerProcess = {
+    pid: child.pid,
+    metricsUrl: `http://127.0.0.1:${port}`,
+    logs: () => [...lines],
+    rawOutput: () => raw,
+    waitForLog: (pred, timeoutMs = 30_000) => {
+      const hit = lines.find(pred);
+      if (hit) return Promise.resolve(hit);
+      return new Promise((resolve, reject) => {
+        const w = { pred, resolve: (l: LogLine) => (clearTimeout(t), resolve(l)) };
+        const t = setTimeout(() => {
+          waiters.delete(w);
+          reject(
+            new Error(
+              `No matching controller log line within ${timeoutMs} ms; last lines:\n${
+                raw.split("\n").slice(-15).join("\n")
+              }`,
+            ),
+          );
+        }, timeoutMs);
+        waiters.add(w);
+      });
+    },
+    rssKb: () => {
+      const m = /^VmRSS:\s+(\d+) kB/m.exec(Deno.readTextFileSync(`/proc/${child.pid}/status`));
+      return m ? Number(m[1]) : NaN;
+    },
+    metric: async (series) => {
+      const text = await fetch(`${proc.metricsUrl}/metrics`).then((r) => r.text());
+      for (const line of text.split("\n")) {
+        if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
+      }
+      return undefined;
+    },
+    stop: async (signal = "SIGTERM", timeoutMs = 20_000) => {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+      const t = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* gone */ }
+      }, timeoutMs);
+      const s = await status;
+      clearTimeout(t);
+      await pumps;
+      return s.code;
+    },
+  };
+  try {
+    await proc.waitForLog((l) => l.msg === "ready", 60_000);
+  } catch (e) {
+    await proc.stop("SIGKILL");
+    throw e;
+  }
+  return proc;
+}
