@@ -6,7 +6,7 @@
  */
 
 import { def, type FuncMap, GoError } from "./func.ts";
-import { formatValue, sprint, sprintf, sprintln } from "./go_fmt.ts";
+import { sprint, sprintf, sprintln } from "./go_fmt.ts";
 import { isPrint } from "./go_strconv.ts";
 import { byteSlice, decodeRune, stringToBytes, utf8Len } from "./gostr.ts";
 import {
@@ -71,7 +71,7 @@ function eq(arg1: GoValue, rest: GoValue[]): boolean {
           const kind1 = t1 ? t1.kind : "invalid", kind2 = t2 ? t2.kind : "invalid";
           if (kind1 !== kind2 && kind1 !== "invalid" && kind2 !== "invalid") {
             throw new GoError(
-              `non-comparable types ${formatValue(arg1)}: ${tname(arg1)}, ${tname(arg)}: ${formatValue(arg)}`,
+              sprintf("non-comparable types %s: %v, %s: %v", [arg1, tname(arg1), tname(arg), arg]),
               `non-comparable types ${tname(arg1)}, ${tname(arg)}`,
             );
           }
@@ -80,7 +80,7 @@ function eq(arg1: GoValue, rest: GoValue[]): boolean {
           else {
             if (arg instanceof GoSlice || arg instanceof GoMap) {
               throw new GoError(
-                `non-comparable type ${formatValue(arg)}: ${tname(arg)}`,
+                sprintf("non-comparable type %s: %v", [arg, tname(arg)]),
                 `non-comparable type ${tname(arg)}`,
               );
             }

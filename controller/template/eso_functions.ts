@@ -16,7 +16,7 @@ import {
 import { def, type FuncMap, GoError } from "./func.ts";
 import { forge } from "./lazy.ts";
 import { pemDecode, pemDecodeAll, pemEncode } from "./pem.ts";
-import { bytesToString, stringToBytes } from "./gostr.ts";
+import { bytesToString, isAscii, stringToBytes } from "./gostr.ts";
 import { base64Encode } from "./sprig/misc.ts";
 import { GoSlice, type GoValue, T } from "./values.ts";
 import { fromYAML, toYAML } from "./yaml_go.ts";
@@ -50,10 +50,12 @@ function parseCert(der: Uint8Array): CertInfo {
   } catch (e) {
     throw new GoError(`x509: malformed certificate (${(e as Error).message})`);
   }
-  const tbs = a?.value?.[0];
-  if (!tbs || !Array.isArray(tbs.value) || !Array.isArray(a.value) || a.value.length !== 3) {
-    throw new GoError("x509: malformed certificate");
+  if (a?.type !== f.asn1.Type.SEQUENCE || !Array.isArray(a.value)) throw new GoError("x509: malformed certificate");
+  const tbs = a.value[0];
+  if (tbs?.type !== f.asn1.Type.SEQUENCE || !Array.isArray(tbs.value)) {
+    throw new GoError("x509: malformed tbs certificate");
   }
+  if (a.value.length !== 3) throw new GoError("x509: malformed certificate");
   let idx = 0;
   if (tbs.value[0]?.tagClass === f.asn1.Class.CONTEXT_SPECIFIC && tbs.value[0].type === 0) idx = 1;
   const subject = tbs.value[idx + 4];
@@ -259,13 +261,51 @@ interface P12Contents {
   certs: Uint8Array[];
 }
 
+const MAC_DIGESTS: Record<string, string> = {
+  "1.3.14.3.2.26": "sha1",
+  "2.16.840.1.101.3.4.2.1": "sha256",
+  "2.16.840.1.101.3.4.2.2": "sha384",
+  "2.16.840.1.101.3.4.2.3": "sha512",
+};
+
+/** Verifies a PFX's MAC with the BMP-encoded password and returns the PFX without it (see p12Decode). */
+function checkMacAndStrip(pfx: Asn1, password: string): Asn1 {
+  const f = forge();
+  const macData = pfx.value[2];
+  if (!macData) return pfx;
+  const authSafeDer = pfx.value[1].value[1].value[0].value as string;
+  const digestInfo = macData.value[0];
+  const mdName = MAC_DIGESTS[f.asn1.derToOid(digestInfo.value[0].value[0].value)];
+  if (!mdName) throw new GoError("pkcs12: unsupported MAC algorithm");
+  const salt = macData.value[1].value as string;
+  const iterBytes = macData.value[2]?.value as string | undefined;
+  const iterations = iterBytes ? f.util.createBuffer(iterBytes).getInt(iterBytes.length * 8) : 1;
+  const md = f.md[mdName].create();
+  const key = f.pkcs12.generateKey(password, new f.util.ByteBuffer(salt), 3, iterations, md.digestLength, md);
+  const hmac = f.hmac.create();
+  hmac.start(mdName, key);
+  hmac.update(authSafeDer);
+  if (hmac.digest().getBytes() !== digestInfo.value[1].value) {
+    throw new GoError("pkcs12: decryption password incorrect");
+  }
+  return f.asn1.create(pfx.tagClass, pfx.type, true, [pfx.value[0], pfx.value[1]]);
+}
+
 function p12Decode(input: string, password: string): P12Contents {
   const f = forge();
   let p12: Asn1;
   try {
     const asn = f.asn1.fromDer(toBin(stringToBytes(input)));
-    p12 = f.pkcs12.pkcs12FromAsn1(asn, false, password);
+    try {
+      p12 = f.pkcs12.pkcs12FromAsn1(asn, false, password);
+    } catch (e) {
+      // PBES2 derives its key from the UTF-8 password, the MAC and the legacy PBEs from its BMP form; forge uses one
+      // string for both, so for a non-ASCII password check the MAC here and decrypt with the UTF-8 bytes.
+      if (isAscii(password) || !/decrypt/i.test((e as Error).message ?? "")) throw e;
+      p12 = f.pkcs12.pkcs12FromAsn1(checkMacAndStrip(asn, password), false, f.util.encodeUtf8(password));
+    }
   } catch (e) {
+    if (e instanceof GoError) throw e;
     const msg = (e as Error).message ?? String(e);
     if (/MAC could not be verified|Invalid password/i.test(msg)) {
       throw new GoError("pkcs12: decryption password incorrect");
@@ -390,7 +430,7 @@ function p12Encode(keyDer: Uint8Array | null, certs: Uint8Array[], password: str
   }
   const authSafeDer = A.toDer(seq(authSafe)).getBytes();
   const macSalt = f.random.getBytesSync(16);
-  const macKey = f.pkcs12.generateKey(password, macSalt, 3, 2048, 32, f.md.sha256.create());
+  const macKey = f.pkcs12.generateKey(password, new f.util.ByteBuffer(macSalt), 3, 2048, 32, f.md.sha256.create());
   const hmac = f.hmac.create();
   hmac.start("sha256", macKey);
   hmac.update(authSafeDer);

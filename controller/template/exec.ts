@@ -5,7 +5,7 @@
  * @module
  */
 
-import { formatValue } from "./go_fmt.ts";
+import { formatValue, sprintf } from "./go_fmt.ts";
 import { quote } from "./go_strconv.ts";
 import { type FuncMap, GoError, type GoFunc } from "./func.ts";
 import {
@@ -25,6 +25,7 @@ import {
 } from "./parser.ts";
 import {
   assignable,
+  GoComplex,
   GoInt,
   GoMap,
   GoSlice,
@@ -55,14 +56,20 @@ export class ExecFailure extends Error {
 }
 
 /** Go's "nil interface" (a nil element of a []interface{} or map[string]interface{}), distinct from "no value". */
-const NIL_IFACE = Symbol("nil interface");
+class Iface {
+  constructor(readonly v: GoValue) {}
+}
 /** Go's missingVal: no piped-in final argument. */
 const MISSING = Symbol("missing");
 
-type Val = GoValue | typeof NIL_IFACE;
+/**
+ * A value whose static type is interface{} (an element of a []interface{} or map[string]interface{} reached by a
+ * field chain or range): Go reports such values as "interface {}" in errors and treats nil ones differently.
+ */
+type Val = GoValue | Iface;
 
 function norm(v: Val): GoValue {
-  return v === NIL_IFACE ? null : v;
+  return v instanceof Iface ? v.v : v;
 }
 
 const BREAK = Symbol("break");
@@ -97,14 +104,20 @@ class State {
     this.vars = [{ name: "$", value: dot }];
   }
 
-  errorf(msg: string, redacted?: string): never {
+  /** Go's state.errorf: the message is formatted with fmt rules, the location and context included. */
+  errorf(format: string, args: GoValue[] = [], redactedArgs?: GoValue[]): never {
     const name = this.tmplName;
-    if (!this.node) {
-      throw new ExecFailure(`template: ${name}: ${msg}`, undefined, undefined, `template: ${name}: ${redacted ?? msg}`);
+    let head: string;
+    let line: number | undefined, col: number | undefined;
+    if (!this.node) head = `template: ${doublePercent(name)}: `;
+    else {
+      const ec = errorContext(this.node);
+      head = `template: ${ec.location}: executing ${quote(doublePercent(name))} at <${doublePercent(ec.context)}>: `;
+      line = ec.line;
+      col = ec.col;
     }
-    const ec = errorContext(this.node);
-    const head = `template: ${ec.location}: executing ${quote(name)} at <${ec.context}>: `;
-    throw new ExecFailure(head + msg, ec.line, ec.col, head + (redacted ?? msg));
+    // like Go, the location is part of the format string (a '%' in a template name shows in the message)
+    throw new ExecFailure(sprintf(head + format, args), line, col, sprintf(head + format, redactedArgs ?? args));
   }
 
   mark(): number {
@@ -120,7 +133,7 @@ class State {
         return;
       }
     }
-    this.errorf(`undefined variable: ${name}`);
+    this.errorf("undefined variable: %s", [String(name)]);
   }
   setTopVar(n: number, value: Val): void {
     this.vars[this.vars.length - n]!.value = value;
@@ -129,7 +142,7 @@ class State {
     for (let i = this.vars.length - 1; i >= 0; i--) {
       if (this.vars[i]!.name === name) return this.vars[i]!.value;
     }
-    this.errorf(`undefined variable: ${name}`);
+    this.errorf("undefined variable: %s", [String(name)]);
   }
 
   walk(dot: Val, node: Node): void {
@@ -160,7 +173,7 @@ class State {
         this.out.push(node.text);
         return;
       default:
-        this.errorf(`unknown node: ${nodeString(node)}`);
+        this.errorf("unknown node: %s", [String(nodeString(node))]);
     }
   }
 
@@ -207,7 +220,11 @@ class State {
       };
       let ran = false;
       if (val instanceof GoInt) {
-        if (decl.length > 1) this.errorf(`can't use ${formatValue(val)} to iterate over more than one variable`);
+        if (decl.length > 1) {
+          this.errorf("can't use %v to iterate over more than one variable", [val], [
+            `a value of type ${typeString(val.type)}`,
+          ]);
+        }
         for (let i = 0n; i < val.v; i++) {
           ran = true;
           oneIteration(null, new GoInt(val.type, i));
@@ -217,19 +234,19 @@ class State {
         for (let i = 0; i < val.items.length; i++) {
           ran = true;
           const item = val.items[i]!;
-          oneIteration(GoInt.int(i), item === null && ifaceElem ? NIL_IFACE : item);
+          oneIteration(GoInt.int(i), ifaceElem ? new Iface(item) : item);
         }
       } else if (val instanceof GoMap) {
         const ifaceElem = val.type.elem.kind === "interface";
         for (const k of val.sortedKeys()) {
           ran = true;
           const item = val.m.get(k)!;
-          oneIteration(k, item === null && ifaceElem ? NIL_IFACE : item);
+          oneIteration(k, ifaceElem ? new Iface(item) : item);
         }
       } else if (val === null) {
         // a nil value acts like an empty map
       } else {
-        this.errorf(`range can't iterate over ${formatValue(val)}`);
+        this.errorf("range can't iterate over %v", [val], [`a value of type ${typeString(typeOf(val)!)}`]);
       }
       if (!ran && r.elseList) this.walk(dot, r.elseList);
     } catch (e) {
@@ -242,8 +259,8 @@ class State {
   walkTemplate(dot: Val, t: TemplateNode): void {
     this.node = t;
     const tree = this.env.set.get(t.name);
-    if (!tree) this.errorf(`template ${quote(t.name)} not defined`);
-    if (this.depth === MAX_EXEC_DEPTH) this.errorf(`exceeded maximum template depth (${MAX_EXEC_DEPTH})`);
+    if (!tree) this.errorf("template %q not defined", [t.name]);
+    if (this.depth === MAX_EXEC_DEPTH) this.errorf("exceeded maximum template depth (%s)", [String(MAX_EXEC_DEPTH)]);
     const newDot = this.evalPipeline(dot, t.pipe);
     const s = new State(this.env, tree.name, newDot, this.depth + 1);
     s.out = this.out;
@@ -267,7 +284,7 @@ class State {
 
   notAFunction(args: Node[], final: Val | typeof MISSING): void {
     if (args.length > 1 || final !== MISSING) {
-      this.errorf(`can't give argument to non-function ${nodeString(args[0]!)}`);
+      this.errorf("can't give argument to non-function %s", [String(nodeString(args[0]!))]);
     }
   }
 
@@ -301,18 +318,18 @@ class State {
       case "string":
         return first.text;
     }
-    this.errorf(`can't evaluate command ${quote(nodeString(first))}`);
+    this.errorf("can't evaluate command %q", [nodeString(first)]);
   }
 
   idealConstant(c: NumberNode): GoValue {
     this.node = c;
-    if (c.isComplex) this.errorf(`complex constants are not supported: ${c.text}`);
+    if (c.isComplex) return new GoComplex(c.complex![0], c.complex![1]);
     const isHexInt = c.text.length > 2 && c.text[0] === "0" && (c.text[1] === "x" || c.text[1] === "X") &&
       !/[pP]/.test(c.text);
     const isRuneInt = c.text[0] === "'";
     if (c.isFloat && !isHexInt && !isRuneInt && /[.eEpP]/.test(c.text)) return c.float64;
     if (c.isInt) return GoInt.int(c.int64);
-    if (c.isUint) this.errorf(`${c.text} overflows int`);
+    if (c.isUint) this.errorf("%s overflows int", [String(c.text)]);
     return null;
   }
 
@@ -324,7 +341,7 @@ class State {
   evalChainNode(dot: Val, chain: ChainNode, args: Node[] | null, final: Val | typeof MISSING): Val {
     this.node = chain;
     if (chain.field.length === 0) this.errorf("internal error: no fields in evalChainNode");
-    if (chain.node.type === "nil") this.errorf(`indirection through explicit nil in ${nodeString(chain)}`);
+    if (chain.node.type === "nil") this.errorf("indirection through explicit nil in %s", [String(nodeString(chain))]);
     const pipe = this.evalArg(dot, null, chain.node);
     return this.evalFieldChain(dot, pipe, chain, chain.field, args, final);
   }
@@ -361,7 +378,7 @@ class State {
       f = this.env.builtins.get(name);
       isBuiltin = true;
     }
-    if (!f) this.errorf(`${quote(name)} is not a defined function`);
+    if (!f) this.errorf("%q is not a defined function", [name]);
     return this.evalCall(dot, f, isBuiltin, cmd, name, args, final);
   }
 
@@ -373,9 +390,13 @@ class State {
     final: Val | typeof MISSING,
     receiver: Val,
   ): Val {
-    if (receiver === null) this.errorf(`nil data; no entry for key ${quote(fieldName)}`);
-    if (receiver === NIL_IFACE) this.errorf(`nil pointer evaluating interface {}.${fieldName}`);
-    const typ = typeOf(receiver)!;
+    if (receiver === null) this.errorf("nil data; no entry for key %q", [fieldName]);
+    let typName: string;
+    if (receiver instanceof Iface) {
+      if (receiver.v === null) this.errorf("nil pointer evaluating interface {}.%s", [fieldName]);
+      typName = "interface {}";
+      receiver = receiver.v;
+    } else typName = typeString(typeOf(receiver)!);
     if (isGoObject(receiver) && receiver.method) {
       const m = receiver.method(fieldName);
       if (m) {
@@ -389,17 +410,17 @@ class State {
     if (receiver instanceof GoStruct || (isGoObject(receiver) && receiver.field)) {
       const field = receiver instanceof GoStruct ? receiver.fields.get(fieldName) : receiver.field!(fieldName);
       if (field !== undefined) {
-        if (hasArgs) this.errorf(`${fieldName} has arguments but cannot be invoked as function`);
+        if (hasArgs) this.errorf("%s has arguments but cannot be invoked as function", [String(fieldName)]);
         return field;
       }
     }
     if (receiver instanceof GoMap) {
-      if (hasArgs) this.errorf(`${fieldName} is not a method but has arguments`);
+      if (hasArgs) this.errorf("%s is not a method but has arguments", [String(fieldName)]);
       const result = receiver.m.get(fieldName);
-      if (result === undefined) this.errorf(`map has no entry for key ${quote(fieldName)}`);
-      return result === null && receiver.type.elem.kind === "interface" ? NIL_IFACE : result;
+      if (result === undefined) this.errorf("map has no entry for key %q", [fieldName]);
+      return receiver.type.elem.kind === "interface" ? new Iface(result) : result;
     }
-    this.errorf(`can't evaluate field ${fieldName} in type ${typeString(typ)}`);
+    this.errorf("can't evaluate field %s in type %s", [fieldName, typName]);
   }
 
   evalCall(
@@ -419,10 +440,14 @@ class State {
     if (fun.variadic) {
       numFixed = fun.params.length;
       if (numIn < numFixed) {
-        this.errorf(`wrong number of args for ${name}: want at least ${numFixed} got ${args.length}`);
+        this.errorf("wrong number of args for %s: want at least %s got %s", [
+          String(name),
+          String(numFixed),
+          String(args.length),
+        ]);
       }
     } else if (numIn !== nParams) {
-      this.errorf(`wrong number of args for ${name}: want ${nParams} got ${numIn}`);
+      this.errorf("wrong number of args for %s: want %s got %s", [String(name), String(nParams), String(numIn)]);
     }
 
     if (isBuiltin && (name === "and" || name === "or")) {
@@ -451,8 +476,11 @@ class State {
       const calleeName = args.length === 0 ? formatValue(norm(final as Val)) : nodeString(args[0]!);
       const fn = argv[0] ?? null;
       this.node = node;
-      if (fn === null) this.errorf(`error calling call: call of nil`);
-      this.errorf(`error calling call: non-function ${calleeName} of type ${typeString(typeOf(fn)!)}`);
+      if (fn === null) this.errorf("error calling call: call of nil");
+      this.errorf("error calling call: non-function %s of type %s", [
+        String(calleeName),
+        String(typeString(typeOf(fn)!)),
+      ]);
     }
     try {
       this.env.beforeCall?.(name, fun);
@@ -461,10 +489,10 @@ class State {
       if (e instanceof ExecFailure) throw e;
       this.node = node;
       if (e instanceof GoError) {
-        this.errorf(`error calling ${name}: ${e.message}`, `error calling ${name}: ${e.redacted ?? e.message}`);
+        this.errorf("error calling %s: %v", [name, e.message], [name, e.redacted ?? e.message]);
       }
       if (e instanceof RangeError && /call stack/i.test(e.message)) {
-        this.errorf(`error calling ${name}: stack overflow`);
+        this.errorf("error calling %s: stack overflow", [String(name)]);
       }
       throw e;
     }
@@ -474,17 +502,18 @@ class State {
     if (value === null) {
       if (typ === null) return null;
       if (canBeNil(typ)) return zeroValue(typ);
-      this.errorf(`invalid value; expected ${typeString(typ)}`);
+      this.errorf("invalid value; expected %s", [String(typeString(typ))]);
     }
     if (typ === null) return value;
     if (typ.kind === "reflectValue") return value;
-    if (value === NIL_IFACE) {
-      if (typ.kind === "interface") return null;
-      this.errorf(`wrong type for value; expected ${typeString(typ)}; got interface {}`);
+    if (value instanceof Iface) {
+      if (typ.kind === "interface") return value.v;
+      if (value.v === null) this.errorf("wrong type for value; expected %s; got interface {}", [typeString(typ)]);
+      value = value.v;
     }
     const vt = typeOf(value)!;
     if (!assignable(vt, typ)) {
-      this.errorf(`wrong type for value; expected ${typeString(typ)}; got ${typeString(vt)}`);
+      this.errorf("wrong type for value; expected %s; got %s", [String(typeString(typ)), String(typeString(vt))]);
     }
     return value;
   }
@@ -496,7 +525,7 @@ class State {
         return this.validateType(dot, typ);
       case "nil":
         if (typ && canBeNil(typ)) return typ.kind === "reflectValue" ? null : zeroValue(typ);
-        this.errorf(`cannot assign nil to ${typ ? typeString(typ) : "<nil>"}`);
+        this.errorf("cannot assign nil to %s", [String(typ ? typeString(typ) : "<nil>")]);
         break;
       case "field":
         return this.validateType(this.evalFieldNode(dot, n, [n], MISSING), typ);
@@ -509,15 +538,15 @@ class State {
       case "chain":
         return this.validateType(this.evalChainNode(dot, n, null, MISSING), typ);
     }
-    if (!typ) this.errorf(`can't handle ${nodeString(n)} for arg of type <nil>`);
+    if (!typ) this.errorf("can't handle %s for arg of type <nil>", [String(nodeString(n))]);
     switch (typ.kind) {
       case "bool":
         if (n.type === "bool") return n.value;
-        this.errorf(`expected bool; found ${nodeString(n)}`);
+        this.errorf("expected bool; found %s", [String(nodeString(n))]);
         break;
       case "float64":
         if (n.type === "number" && n.isFloat) return n.float64;
-        this.errorf(`expected float; found ${nodeString(n)}`);
+        this.errorf("expected float; found %s", [String(nodeString(n))]);
         break;
       case "int":
       case "int8":
@@ -525,7 +554,7 @@ class State {
       case "int32":
       case "int64":
         if (n.type === "number" && n.isInt) return new GoInt(typ, wrapInt(typ.kind as IntKind, n.int64));
-        this.errorf(`expected integer; found ${nodeString(n)}`);
+        this.errorf("expected integer; found %s", [String(nodeString(n))]);
         break;
       case "uint":
       case "uint8":
@@ -533,16 +562,16 @@ class State {
       case "uint32":
       case "uint64":
         if (n.type === "number" && n.isUint) return new GoInt(typ, wrapInt(typ.kind as IntKind, n.uint64));
-        this.errorf(`expected unsigned integer; found ${nodeString(n)}`);
+        this.errorf("expected unsigned integer; found %s", [String(nodeString(n))]);
         break;
       case "interface":
       case "reflectValue":
         return this.evalEmptyInterface(dot, n);
       case "string":
         if (n.type === "string") return n.text;
-        this.errorf(`expected string; found ${nodeString(n)}`);
+        this.errorf("expected string; found %s", [String(nodeString(n))]);
     }
-    this.errorf(`can't handle ${nodeString(n)} for arg of type ${typeString(typ)}`);
+    this.errorf("can't handle %s for arg of type %s", [String(nodeString(n)), String(typeString(typ))]);
   }
 
   evalEmptyInterface(dot: Val, n: Node): Val {
@@ -557,13 +586,17 @@ class State {
       case "string":
         return n.text;
     }
-    this.errorf(`can't handle assignment of ${nodeString(n)} to empty interface argument`);
+    this.errorf("can't handle assignment of %s to empty interface argument", [String(nodeString(n))]);
   }
 
   printValue(n: Node, v: GoValue): void {
     this.node = n;
     this.out.push(v === null ? "<no value>" : formatValue(v));
   }
+}
+
+function doublePercent(s: string): string {
+  return s.replaceAll("%", "%%");
 }
 
 function canBeNil(t: GoType): boolean {
@@ -584,12 +617,12 @@ function canBeNil(t: GoType): boolean {
 export function execute(env: ExecEnv, name: string, data: GoValue): string {
   const s = new State(env, name, data, 0);
   const tree = env.set.get(name);
-  if (!tree) return s.errorf(`${quote(name)} is an incomplete or empty template`);
+  if (!tree) return s.errorf("%q is an incomplete or empty template", [name]);
   try {
     s.walk(data, tree.root);
   } catch (e) {
     if (e instanceof RangeError && /call stack/i.test(e.message)) {
-      s.errorf(`exceeded maximum template depth (${MAX_EXEC_DEPTH})`);
+      s.errorf("exceeded maximum template depth (%s)", [String(MAX_EXEC_DEPTH)]);
     }
     throw e;
   }

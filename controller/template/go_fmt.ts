@@ -8,6 +8,7 @@
 import { canBackquote, formatFloat, isPrint, quote, quoteRune, quoteToASCII } from "./go_strconv.ts";
 import { runeCount, stringToBytes } from "./gostr.ts";
 import {
+  GoComplex,
   GoInt,
   GoMap,
   GoSlice,
@@ -214,6 +215,8 @@ class Printer {
         return this.fmtFloat(v, "g", -1);
       case "g":
       case "G":
+      case "x":
+      case "X":
         return this.fmtFloat(v, verb, -1);
       case "f":
       case "e":
@@ -287,6 +290,17 @@ class Printer {
     this.padString(num.slice(1));
   }
 
+  fmtComplex(v: GoComplex, verb: string): void {
+    if (!"vbgGxXfFeE".includes(verb)) return this.badVerb(verb);
+    const oldPlus = this.f.plus;
+    this.buf += "(";
+    this.fmtFloatVerb(v.re, verb);
+    this.f.plus = true;
+    this.fmtFloatVerb(v.im, verb);
+    this.buf += "i)";
+    this.f.plus = oldPlus;
+  }
+
   fmtString(s: string, verb: string): void {
     switch (verb) {
       case "v":
@@ -346,8 +360,8 @@ class Printer {
         if (verb === "T" || verb === "v") this.padString("<nil>");
         else this.badVerb(verb);
       } else {
-        if (verb === "v") this.buf += "<nil>";
-        else this.badVerb(verb);
+        // a nil element of a []interface{} or map[string]interface{}: Go prints <nil> whatever the verb
+        this.buf += "<nil>";
       }
       return;
     }
@@ -370,6 +384,7 @@ class Printer {
         return this.fmtFloatVerb(v, verb);
     }
     if (v instanceof GoInt) return this.fmtInteger(v.v, !isUnsigned(v.type.kind), verb);
+    if (v instanceof GoComplex) return this.fmtComplex(v, verb);
     if (this.handleMethods(v, verb)) return;
     this.arg = v;
     if (v instanceof GoSlice) {

@@ -123,11 +123,62 @@ function fmtF(neg: boolean, d: Digits, prec: number): string {
   return s;
 }
 
-/** strconv.FormatFloat(f, fmt, prec, 64) for fmt in e E f g G. */
+/** strconv's %x/%X for float64 (hexadecimal mantissa, binary exponent). */
+function formatHexFloat(f: number, fmt: string, prec: number): string {
+  f64[0] = f;
+  const bits = u64[0]!;
+  const neg = (bits >> 63n) === 1n;
+  let exp = Number((bits >> 52n) & 0x7ffn);
+  let mant = bits & ((1n << 52n) - 1n);
+  if (exp === 0) exp++;
+  else mant |= 1n << 52n;
+  exp -= 1023;
+  if (mant === 0n) exp = 0;
+  mant <<= 8n; // leading 1 at bit 60
+  while (mant !== 0n && (mant & (1n << 60n)) === 0n) {
+    mant <<= 1n;
+    exp--;
+  }
+  if (prec >= 0 && prec < 15) {
+    const shift = BigInt(prec * 4);
+    const extra = (mant << shift) & ((1n << 60n) - 1n);
+    mant >>= 60n - shift;
+    if ((extra | (mant & 1n)) > 1n << 59n) mant++;
+    mant <<= 60n - shift;
+    if ((mant & (1n << 61n)) !== 0n) {
+      mant >>= 1n;
+      exp++;
+    }
+  }
+  const hex = fmt === "X" ? "0123456789ABCDEF" : "0123456789abcdef";
+  let s = (neg ? "-" : "") + "0" + fmt + String((mant >> 60n) & 1n);
+  mant = (mant << 4n) & ((1n << 64n) - 1n);
+  if (prec < 0 && mant !== 0n) {
+    s += ".";
+    while (mant !== 0n) {
+      s += hex[Number((mant >> 60n) & 15n)];
+      mant = (mant << 4n) & ((1n << 64n) - 1n);
+    }
+  } else if (prec > 0) {
+    s += ".";
+    for (let i = 0; i < prec; i++) {
+      s += hex[Number((mant >> 60n) & 15n)];
+      mant = (mant << 4n) & ((1n << 64n) - 1n);
+    }
+  }
+  s += fmt === "X" ? "P" : "p";
+  s += exp < 0 ? "-" : "+";
+  const e = Math.abs(exp);
+  s += e < 10 ? "0" + e : String(e);
+  return s;
+}
+
+/** strconv.FormatFloat(f, fmt, prec, 64) for fmt in e E f g G x X. */
 export function formatFloat(f: number, fmt: string, prec: number): string {
   if (Number.isNaN(f)) return "NaN";
   if (f === Infinity) return "+Inf";
   if (f === -Infinity) return "-Inf";
+  if (fmt === "x" || fmt === "X") return formatHexFloat(f, fmt, prec);
   const neg = f < 0 || Object.is(f, -0);
   const shortest = prec < 0;
   let d: Digits;

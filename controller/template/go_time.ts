@@ -498,6 +498,9 @@ export function parseTime(layout: string, value: string, loc: Location): GoTime 
   let pmSet = false, amSet = false;
   let zoneOffset: number | null = null;
   const fail = (elem: string, v: string, msg = ""): never => {
+    if (msg !== "") {
+      throw new GoError(`parsing time ${goq(avalue)}${msg}`, `parsing time (redacted)${msg}`);
+    }
     throw new GoError(
       `parsing time ${goq(alayout === "" ? avalue : avalue)} as ${goq(alayout)}: cannot parse ${goq(v)} as ${
         goq(elem)

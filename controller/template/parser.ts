@@ -8,6 +8,7 @@
 import { Item, Lexer, type Token, tokenString } from "./lexer.ts";
 import { parseGoFloat, parseGoInt, parseGoUint, quote, unquote } from "./go_strconv.ts";
 import { utf8Len } from "./gostr.ts";
+import { sprintf } from "./go_fmt.ts";
 
 /** What every node of one Parse call shares: the source text and the top-level name used in messages. */
 export interface Source {
@@ -81,6 +82,7 @@ export interface NumberNode extends Base {
   int64: bigint;
   uint64: bigint;
   float64: number;
+  complex?: [number, number];
 }
 export interface StringNode extends Base {
   readonly type: "string";
@@ -293,10 +295,11 @@ class TreeParser {
     return t;
   }
 
-  errorf(msg: string): never {
+  /** Go's Tree.errorf: the template name is part of the format string, as in Go. */
+  errorf(format: string, args: string[] = []): never {
     this.root = null;
     const line = this.token[0]?.line ?? 1;
-    throw new ParseFailure(`template: ${this.src.parseName}:${line}: ${msg}`, line);
+    throw new ParseFailure(sprintf(`template: ${this.src.parseName}:${line}: ` + format, args), line);
   }
 
   expect(expected: Item, context: string): Token {
@@ -318,9 +321,9 @@ class TreeParser {
         extra = ` in action started at ${this.src.parseName}:${this.actionLine}`;
         if (token.val.endsWith(" action")) extra = extra.slice(" in action".length);
       }
-      this.errorf(`${tokenString(token)}${extra}`);
+      this.errorf("%s%s", [String(tokenString(token)), String(extra)]);
     }
-    this.errorf(`unexpected ${tokenString(token)} in ${context}`);
+    this.errorf("unexpected %s in %s", [String(tokenString(token)), String(context)]);
   }
 
   startParse(lex: Lexer, treeSet: Map<string, Tree>, hasFunction: (n: string) => boolean): void {
@@ -338,7 +341,7 @@ class TreeParser {
       this.treeSet.set(this.name, { name: this.name, root: this.root!, src: this.src });
       return;
     }
-    if (!isEmptyTree(this.root)) this.errorf(`template: multiple definition of template ${quote(this.name)}`);
+    if (!isEmptyTree(this.root)) this.errorf("template: multiple definition of template %q", [this.name]);
   }
 
   parse(): void {
@@ -355,7 +358,7 @@ class TreeParser {
         this.backup2(delim);
       }
       const n = this.textOrAction();
-      if (n.type === "end" || n.type === "else") this.errorf(`unexpected ${nodeString(n)}`);
+      if (n.type === "end" || n.type === "else") this.errorf("unexpected %s", [String(nodeString(n))]);
       this.root.nodes.push(n);
     }
   }
@@ -366,12 +369,12 @@ class TreeParser {
     try {
       this.name = unquote(name.val);
     } catch (e) {
-      this.errorf((e as Error).message);
+      this.errorf("%s", [(e as Error).message]);
     }
     this.expect(Item.RightDelim, context);
     const [list, end] = this.itemList();
     this.root = list;
-    if (end.type !== "end") this.errorf(`unexpected ${nodeString(end)} in ${context}`);
+    if (end.type !== "end") this.errorf("unexpected %s in %s", [String(nodeString(end)), String(context)]);
     this.add();
   }
 
@@ -435,7 +438,7 @@ class TreeParser {
   breakControl(pos: number, line: number, kind: "break" | "continue"): Node {
     const token = this.nextNonSpace();
     if (token.typ !== Item.RightDelim) this.unexpected(token, `{{${kind}}}`);
-    if (this.rangeDepth === 0) this.errorf(`{{${kind}}} outside {{range}}`);
+    if (this.rangeDepth === 0) this.errorf("{{%s}} outside {{range}}", [String(kind)]);
     return { type: kind, src: this.src, pos, line };
   }
 
@@ -470,7 +473,7 @@ class TreeParser {
             if (p === Item.Variable || p === Item.RightDelim || p === Item.RightParen) continue decls;
             this.errorf("range can only initialize variables");
           }
-          this.errorf(`too many declarations in ${context}`);
+          this.errorf("too many declarations in %s", [String(context)]);
         } else if (tokenAfterVariable.typ === Item.Space) {
           this.backup3(v, tokenAfterVariable);
         } else {
@@ -507,11 +510,11 @@ class TreeParser {
   }
 
   checkPipeline(pipe: PipeNode, context: string): void {
-    if (pipe.cmds.length === 0) this.errorf(`missing value for ${context}`);
+    if (pipe.cmds.length === 0) this.errorf("missing value for %s", [String(context)]);
     pipe.cmds.slice(1).forEach((c, i) => {
       const t = c.args[0]!.type;
       if (t === "bool" || t === "dot" || t === "nil" || t === "number" || t === "string") {
-        this.errorf(`non executable command in pipeline stage ${i + 2}`);
+        this.errorf("non executable command in pipeline stage %s", [String(i + 2)]);
       }
     });
   }
@@ -535,7 +538,7 @@ class TreeParser {
           elseList.nodes.push(this.parseControl("with"));
         } else {
           [elseList, next] = this.itemList();
-          if (next.type !== "end") this.errorf(`expected end; found ${nodeString(next)}`);
+          if (next.type !== "end") this.errorf("expected end; found %s", [String(nodeString(next))]);
         }
       }
       void list;
@@ -563,7 +566,7 @@ class TreeParser {
     block.startParse(this.lex, this.treeSet, this.hasFunction);
     const [list, end] = block.itemList();
     block.root = list;
-    if (end.type !== "end") this.errorf(`unexpected ${nodeString(end)} in ${context}`);
+    if (end.type !== "end") this.errorf("unexpected %s in %s", [String(nodeString(end)), String(context)]);
     block.add();
     return { type: "template", src: this.src, pos: token.pos, line: token.line, name, pipe };
   }
@@ -585,7 +588,7 @@ class TreeParser {
       try {
         return unquote(token.val);
       } catch (e) {
-        this.errorf((e as Error).message);
+        this.errorf("%s", [(e as Error).message]);
       }
     }
     this.unexpected(token, context);
@@ -630,7 +633,7 @@ class TreeParser {
         case "number":
         case "nil":
         case "dot":
-          this.errorf(`unexpected . after term ${quote(nodeString(node))}`);
+          this.errorf("unexpected . after term %q", [nodeString(node)]);
           break;
         default:
           node = chain;
@@ -643,7 +646,7 @@ class TreeParser {
     const token = this.nextNonSpace();
     switch (token.typ) {
       case Item.Identifier:
-        if (!this.hasFunction(token.val)) this.errorf(`function ${quote(token.val)} not defined`);
+        if (!this.hasFunction(token.val)) this.errorf("function %q not defined", [token.val]);
         return { type: "identifier", src: this.src, pos: token.pos, ident: token.val };
       case Item.Dot:
         return { type: "dot", src: this.src, pos: token.pos };
@@ -674,7 +677,7 @@ class TreeParser {
         try {
           s = unquote(token.val);
         } catch (e) {
-          this.errorf((e as Error).message);
+          this.errorf("%s", [(e as Error).message]);
         }
         return { type: "string", src: this.src, pos: token.pos, quoted: token.val, text: s };
       }
@@ -686,7 +689,7 @@ class TreeParser {
   useVar(pos: number, name: string): Node {
     const v = this.newVariable(pos, name);
     if (this.vars.includes(v.ident[0]!)) return v;
-    this.errorf(`undefined variable ${quote(v.ident[0]!)}`);
+    this.errorf("undefined variable %q", [v.ident[0]!]);
   }
 
   newList(pos: number): ListNode {
@@ -718,7 +721,9 @@ class TreeParser {
       try {
         s = unquote(text);
       } catch {
-        this.errorf(text.length <= 2 || text[1] !== "\\" ? `malformed character constant: ${text}` : "invalid syntax");
+        this.errorf("%s", [
+          text.length <= 2 || text[1] !== "\\" ? `malformed character constant: ${text}` : "invalid syntax",
+        ]);
       }
       const r = s.codePointAt(0) ?? 0;
       n.int64 = BigInt(r);
@@ -729,20 +734,32 @@ class TreeParser {
       n.isFloat = true;
       return n;
     }
-    if (typ === Item.Complex) {
-      // complex constants are parsed but cannot be used by any function a template has
+    const simplify = (re: number, im: number): NumberNode => {
       n.isComplex = true;
+      n.complex = [re, im];
+      if (im === 0) {
+        n.isFloat = true;
+        n.float64 = re;
+        if (Number.isInteger(re) && Math.abs(re) < 2 ** 63) {
+          n.isInt = true;
+          n.int64 = BigInt(re);
+        }
+        if (Number.isInteger(re) && re >= 0 && re < 2 ** 64) {
+          n.isUint = true;
+          n.uint64 = BigInt(re);
+        }
+      }
       return n;
+    };
+    if (typ === Item.Complex) {
+      const m = /^([+-]?[^+-]*(?:[eEpP][+-][^+-]*)?)([+-].*)i$/.exec(text);
+      const re = m ? parseGoFloat(m[1]!) : null, im = m ? parseGoFloat(m[2]!) : null;
+      if (re === null || im === null) this.errorf("%s", [`expected integer`]);
+      return simplify(re!, im!);
     }
     if (text.endsWith("i")) {
       const f = parseGoFloat(text.slice(0, -1));
-      if (f !== null) {
-        n.isComplex = true;
-        if (f === 0) {
-          n.isInt = n.isUint = n.isFloat = true;
-        }
-        return n;
-      }
+      if (f !== null) return simplify(0, f);
     }
     const u = parseGoUint(text, 0);
     if (u !== null) {
@@ -767,7 +784,7 @@ class TreeParser {
     } else {
       const f = parseGoFloat(text);
       if (f !== null) {
-        if (!/[.eEpP]/.test(text)) this.errorf(`integer overflow: ${quote(text)}`);
+        if (!/[.eEpP]/.test(text)) this.errorf("integer overflow: %q", [text]);
         n.isFloat = true;
         n.float64 = f;
         if (Number.isInteger(f) && Math.abs(f) < 2 ** 63) {
@@ -780,7 +797,7 @@ class TreeParser {
         }
       }
     }
-    if (!n.isInt && !n.isUint && !n.isFloat) this.errorf(`illegal number syntax: ${quote(text)}`);
+    if (!n.isInt && !n.isUint && !n.isFloat) this.errorf("illegal number syntax: %q", [text]);
     return n;
   }
 }

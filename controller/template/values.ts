@@ -11,7 +11,18 @@
 
 /** A Go type, as far as templates can observe it (printing, `typeOf`, `kindOf`, argument checks). */
 export type GoType =
-  | { readonly kind: "string" | "bool" | "float64" | "interface" | "time" | "error" | "reflectValue" | "func" }
+  | {
+    readonly kind:
+      | "string"
+      | "bool"
+      | "float64"
+      | "complex128"
+      | "interface"
+      | "time"
+      | "error"
+      | "reflectValue"
+      | "func";
+  }
   | { readonly kind: IntKind }
   | { readonly kind: "slice"; readonly elem: GoType }
   | { readonly kind: "map"; readonly key: GoType; readonly elem: GoType }
@@ -176,6 +187,12 @@ export class GoMap {
   }
 }
 
+/** A Go complex128 (only template constants such as 1+2i produce one). */
+export class GoComplex {
+  readonly goType: GoType = { kind: "complex128" };
+  constructor(readonly re: number, readonly im: number) {}
+}
+
 /** A Go struct value (only `sprig.certificate` and friends reach templates). */
 export class GoStruct {
   constructor(readonly type: GoType & { kind: "struct" }, readonly fields: Map<string, GoValue>) {}
@@ -208,7 +225,7 @@ export function isGoObject(v: unknown): v is GoObject {
 }
 
 /** Any value a template can hold. `null` is Go's nil (an empty interface or a missing value). */
-export type GoValue = string | boolean | number | GoInt | GoSlice | GoMap | GoStruct | GoObject | null;
+export type GoValue = string | boolean | number | GoInt | GoSlice | GoMap | GoStruct | GoComplex | GoObject | null;
 
 /** Go's byte-wise string ordering (UTF-16 order differs from UTF-8 order only for astral vs. U+E000..U+FFFF). */
 export function compareGoStrings(a: string, b: string): number {
@@ -277,6 +294,8 @@ export function zeroValue(t: GoType): GoValue {
       return new GoStruct(t, new Map(t.fields.map((f) => [f, ""])));
     case "reflectValue":
       return null;
+    case "complex128":
+      return new GoComplex(0, 0);
     default:
       return new GoInt(t, 0n);
   }
@@ -321,6 +340,7 @@ export function isTrue(v: GoValue): boolean {
       return v !== 0;
   }
   if (v instanceof GoInt) return v.v !== 0n;
+  if (v instanceof GoComplex) return v.re !== 0 || v.im !== 0;
   if (v instanceof GoSlice) return v.items.length > 0;
   if (v instanceof GoMap) return v.m.size > 0;
   return true; // structs and non-nil pointers

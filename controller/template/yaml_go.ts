@@ -553,8 +553,18 @@ class Emitter {
     const saved = this.indent;
     for (const k of keys) {
       this.writeIndent();
-      this.node(k, true);
-      this.writeIndicator(":", false, false, false);
+      if (k.includes("\n") || [...k].length > 128) {
+        // not a simple key: yaml.v2 writes "? key" / ": value"
+        this.writeIndicator("?", true, false, true);
+        this.indent = saved + 2;
+        this.node(k);
+        this.indent = saved;
+        this.writeIndent();
+        this.writeIndicator(":", true, false, true);
+      } else {
+        this.node(k, true);
+        this.writeIndicator(":", false, false, false);
+      }
       const v = m.get(k)!;
       if (Array.isArray(v) && v.length > 0) {
         // block sequence value: on the next lines at the same indent

@@ -16,6 +16,7 @@ import {
   scryptSync,
 } from "node:crypto";
 import { def, type FuncMap, GoError } from "../func.ts";
+import { formatValue } from "../go_fmt.ts";
 import { bytesToString, stringToBytes } from "../gostr.ts";
 import { GoInt, GoSlice, GoStruct, type GoValue, T2 } from "../values.ts";
 import { base64Decode, base64Encode } from "./misc.ts";
@@ -216,7 +217,7 @@ function strList(v: GoValue, what: string): string[] {
   if (v === null) return [];
   const items = (v as GoSlice).items;
   return items.map((x) => {
-    if (typeof x !== "string") throw new GoError(`${what}: ${x === null ? "<nil>" : String(x)} is not a string`);
+    if (typeof x !== "string") throw new GoError(`${what}: ${formatValue(x)} is not a string`);
     return x;
   });
 }
@@ -256,6 +257,7 @@ function buildCert(o: CertOpts): GoStruct {
   cert.validity.notAfter = new Date(now.getTime() + o.days * 86400000);
   cert.setSubject([{ name: "commonName", value: o.cn }]);
   let signKey = key;
+  let signerSki: string | null = null;
   if (o.signer) {
     let signerCert;
     try {
@@ -264,6 +266,8 @@ function buildCert(o: CertOpts): GoStruct {
       throw new GoError("unable to decode certificate");
     }
     cert.setIssuer(signerCert.subject.attributes);
+    const skiExt = signerCert.getExtension("subjectKeyIdentifier") as { subjectKeyIdentifier?: string } | null;
+    if (skiExt?.subjectKeyIdentifier) signerSki = f.util.hexToBytes(skiExt.subjectKeyIdentifier);
     signKey = rsaKeyFromPEM(o.signer.key) as typeof key;
   } else cert.setIssuer([{ name: "commonName", value: o.cn }]);
   const ext: unknown[] = [
@@ -271,6 +275,10 @@ function buildCert(o: CertOpts): GoStruct {
     { name: "extKeyUsage", serverAuth: true, clientAuth: true },
     { name: "basicConstraints", critical: true, cA: o.isCA },
   ];
+  // Go's x509.CreateCertificate derives a CA's SubjectKeyId from its key, and sets AuthorityKeyId from a separate
+  // signer's SubjectKeyId; ESO's chain functions rely on both.
+  if (o.isCA) ext.push({ name: "subjectKeyIdentifier" });
+  if (signerSki) ext.push({ name: "authorityKeyIdentifier", keyIdentifier: signerSki });
   const alt = [...o.dns.map((d) => ({ type: 2, value: d })), ...o.ips.map((ip) => ({ type: 7, ip }))];
   if (alt.length > 0) ext.push({ name: "subjectAltName", altNames: alt });
   cert.setExtensions(ext);

@@ -106,45 +106,216 @@ export function marshalJSON(v: GoValue, opts: { escapeHTML: boolean; indent?: st
   return enc(v, 0);
 }
 
-function fromJS(x: unknown): GoValue {
-  if (x === null) return null;
-  switch (typeof x) {
-    case "string":
-      return fixSurrogates(x);
-    case "number":
-      return x;
-    case "boolean":
-      return x;
+function quoteChar(c: string): string {
+  if (c === "'") return "'\\''";
+  if (c === '"') return "'\"'";
+  const q = JSON.stringify(c);
+  return "'" + q.slice(1, -1) + "'";
+}
+
+class SyntaxErr extends Error {}
+
+/**
+ * encoding/json's decoder for interface{} targets, with its scanner's error messages. Numbers are float64; a number
+ * out of float64 range decodes as nil and is reported like Go's UnmarshalTypeError.
+ */
+class JSONParser {
+  i = 0;
+  typeError: string | null = null;
+  constructor(readonly s: string) {}
+
+  err(context: string): never {
+    if (this.i >= this.s.length) throw new SyntaxErr("unexpected end of JSON input");
+    const cp = this.s.codePointAt(this.i)!;
+    throw new SyntaxErr(`invalid character ${quoteChar(String.fromCodePoint(cp))} ${context}`);
   }
-  if (Array.isArray(x)) return GoSlice.of(T.iface, x.map(fromJS));
-  const m = GoMap.of(T.iface);
-  for (const [k, v] of Object.entries(x as Record<string, unknown>)) m.m.set(fixSurrogates(k), fromJS(v));
-  return m;
+  ws(): void {
+    while (this.i < this.s.length && " \t\r\n".includes(this.s[this.i]!)) this.i++;
+  }
+  value(): GoValue {
+    this.ws();
+    const c = this.s[this.i];
+    if (c === undefined) this.err("looking for beginning of value");
+    if (c === "{") return this.object();
+    if (c === "[") return this.array();
+    if (c === '"') return this.string();
+    if (c === "-" || (c >= "0" && c <= "9")) return this.number();
+    for (const [lit, val] of [["true", true], ["false", false], ["null", null]] as const) {
+      if (c === lit[0]) {
+        this.i++;
+        for (let k = 1; k < lit.length; k++) {
+          if (this.s[this.i] !== lit[k]) this.err(`in literal ${lit} (expecting '${lit[k]}')`);
+          this.i++;
+        }
+        return val;
+      }
+    }
+    this.err("looking for beginning of value");
+  }
+  afterValue(context: string): void {
+    this.ws();
+    void context;
+  }
+  object(): GoValue {
+    this.i++;
+    const m = GoMap.of(T.iface);
+    this.ws();
+    if (this.s[this.i] === "}") {
+      this.i++;
+      return m;
+    }
+    for (;;) {
+      this.ws();
+      if (this.s[this.i] !== '"') this.err("looking for beginning of object key string");
+      const k = this.string();
+      this.ws();
+      if (this.s[this.i] !== ":") this.err("after object key");
+      this.i++;
+      m.m.set(k, this.value());
+      this.ws();
+      const c = this.s[this.i];
+      if (c === ",") {
+        this.i++;
+        continue;
+      }
+      if (c === "}") {
+        this.i++;
+        return m;
+      }
+      this.err("after object key:value pair");
+    }
+  }
+  array(): GoValue {
+    this.i++;
+    const items: GoValue[] = [];
+    this.ws();
+    if (this.s[this.i] === "]") {
+      this.i++;
+      return GoSlice.of(T.iface, items);
+    }
+    for (;;) {
+      items.push(this.value());
+      this.ws();
+      const c = this.s[this.i];
+      if (c === ",") {
+        this.i++;
+        continue;
+      }
+      if (c === "]") {
+        this.i++;
+        return GoSlice.of(T.iface, items);
+      }
+      this.err("after array element");
+    }
+  }
+  string(): string {
+    this.i++;
+    let out = "";
+    for (;;) {
+      const c = this.s[this.i];
+      if (c === undefined) this.err("in string literal");
+      if (c === '"') {
+        this.i++;
+        return out;
+      }
+      const code = c.charCodeAt(0);
+      if (code < 0x20) this.err("in string literal");
+      if (c !== "\\") {
+        // escaped raw bytes (invalid UTF-8) decode as U+FFFD, as in Go
+        out += code >= 0xdc80 && code <= 0xdcff && !(this.i > 0 && /[\ud800-\udbff]/.test(this.s[this.i - 1]!))
+          ? "\ufffd"
+          : c;
+        this.i++;
+        continue;
+      }
+      this.i++;
+      const e = this.s[this.i];
+      if (e === undefined) this.err("in string escape code");
+      const simple: Record<string, string> = {
+        '"': '"',
+        "\\": "\\",
+        "/": "/",
+        b: "\b",
+        f: "\f",
+        n: "\n",
+        r: "\r",
+        t: "\t",
+      };
+      if (simple[e] !== undefined) {
+        out += simple[e];
+        this.i++;
+        continue;
+      }
+      if (e !== "u") this.err("in string escape code");
+      this.i++;
+      const hex = (): number => {
+        const h = this.s.slice(this.i, this.i + 4);
+        for (let k = 0; k < 4; k++) {
+          if (!/[0-9a-fA-F]/.test(this.s[this.i] ?? "")) this.err("in \\u hexadecimal character escape");
+          this.i++;
+        }
+        return parseInt(h, 16);
+      };
+      let r = hex();
+      if (r >= 0xd800 && r < 0xdc00 && this.s.startsWith("\\u", this.i)) {
+        const save = this.i;
+        this.i += 2;
+        const r2 = hex();
+        if (r2 >= 0xdc00 && r2 < 0xe000) r = 0x10000 + ((r - 0xd800) << 10) + (r2 - 0xdc00);
+        else {
+          this.i = save;
+          r = 0xfffd;
+        }
+      } else if (r >= 0xd800 && r < 0xe000) r = 0xfffd;
+      out += String.fromCodePoint(r);
+    }
+  }
+  number(): GoValue {
+    const start = this.i;
+    if (this.s[this.i] === "-") {
+      this.i++;
+      if (!/[0-9]/.test(this.s[this.i] ?? "")) this.err("in numeric literal");
+    }
+    if (this.s[this.i] === "0") this.i++;
+    else while (/[0-9]/.test(this.s[this.i] ?? "")) this.i++;
+    if (this.s[this.i] === ".") {
+      this.i++;
+      if (!/[0-9]/.test(this.s[this.i] ?? "")) this.err("after decimal point in numeric literal");
+      while (/[0-9]/.test(this.s[this.i] ?? "")) this.i++;
+    }
+    if (this.s[this.i] === "e" || this.s[this.i] === "E") {
+      this.i++;
+      if (this.s[this.i] === "+" || this.s[this.i] === "-") this.i++;
+      if (!/[0-9]/.test(this.s[this.i] ?? "")) this.err("in exponent of numeric literal");
+      while (/[0-9]/.test(this.s[this.i] ?? "")) this.i++;
+    }
+    const text = this.s.slice(start, this.i);
+    const v = Number(text);
+    if (!Number.isFinite(v)) {
+      this.typeError ??= `json: cannot unmarshal number ${text} into Go value of type float64`;
+      return null;
+    }
+    return v;
+  }
 }
 
-/** Go replaces escaped lone surrogates (\ud800) with U+FFFD. */
-function fixSurrogates(s: string): string {
-  return /[\ud800-\udfff]/.test(s)
-    ? s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd")
-    : s;
-}
-
-/** json.Unmarshal into interface{}. Throws GoError with a Go-like message (redacted variant without input). */
-export function unmarshalJSON(s: string): GoValue {
-  const t = s.replace(/^[ \t\r\n]+/, "");
-  if (t === "") throw new GoError("unexpected end of JSON input");
-  let parsed: unknown;
+/** json.Unmarshal into interface{}: [value, error message or null]. */
+export function decodeJSON(s: string): [GoValue, string | null] {
+  const p = new JSONParser(s);
   try {
-    parsed = JSON.parse(s);
+    const v = p.value();
+    p.ws();
+    if (p.i < s.length) p.err("after top-level value");
+    return [v, p.typeError];
   } catch (e) {
-    const msg = (e as Error).message;
-    if (/end of JSON input|Unterminated/i.test(msg)) throw new GoError("unexpected end of JSON input");
-    const m = /Unexpected token '?(.)'?/.exec(msg) ?? /Unexpected non-whitespace character/.exec(msg);
-    const ch = m && m[1] ? m[1] : "?";
-    throw new GoError(
-      `invalid character '${ch}' looking for beginning of value`,
-      "invalid character in JSON input (redacted)",
-    );
+    if (e instanceof SyntaxErr) return [null, e.message];
+    throw e;
   }
-  return fromJS(parsed);
+}
+
+/** json.Unmarshal into interface{}; throws GoError with Go's message (and a redacted variant). */
+export function unmarshalJSON(s: string): GoValue {
+  const [v, err] = decodeJSON(s);
+  if (err !== null) throw new GoError(err, err.replace(/invalid character '.*?' /, "invalid character "));
+  return v;
 }

@@ -198,7 +198,7 @@ export function listFuncs(f: FuncMap): void {
     const start = a.length > 1 ? toInt(a[1]!) : 0;
     const end = a.length > 2 ? toInt(a[2]!) : n;
     if (start < 0 || start > end || end > n) {
-      throw new GoError(`reflect: slice index out of range`);
+      throw new GoError("reflect.Value.Slice: slice index out of bounds");
     }
     return new GoSlice((l as GoSlice).type, items.slice(start, end));
   });

@@ -63,7 +63,7 @@ function decOp(op: string, a: Dec, b: Dec): Dec {
     case "*":
       return { coef: a.coef * b.coef, scale: a.scale + b.scale };
     default: {
-      if (b.coef === 0n) throw new GoError("decimal division by zero");
+      if (b.coef === 0n) throw new GoError("decimal division by 0");
       // round half away from zero to 16 places
       const [x, y] = align(a, b);
       const num = x * 10n ** BigInt(DIVISION_PRECISION + 1);

@@ -9,7 +9,7 @@ import { quote } from "../go_strconv.ts";
 import { bytesToString, stringToBytes } from "../gostr.ts";
 import { GoMap, type GoValue, kindName, T, typeName } from "../values.ts";
 import { deepEqual, empty, strval } from "./conv.ts";
-import { marshalJSON, unmarshalJSON } from "./json.ts";
+import { decodeJSON, marshalJSON, unmarshalJSON } from "./json.ts";
 import { parseURL, urlString } from "./url.ts";
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -163,13 +163,8 @@ export function miscFuncs(f: FuncMap): void {
   f.set("any", def("...any", (a) => a.some((v) => !empty(v))));
   f.set(
     "fromJson",
-    def("string", (a) => {
-      try {
-        return unmarshalJSON(a[0] as string);
-      } catch {
-        return null;
-      }
-    }),
+    // errors are ignored, but a partially decoded value is kept, as Go's json.Unmarshal leaves it
+    def("string", (a) => decodeJSON(a[0] as string)[0]),
   );
   f.set("mustFromJson", def("string", (a) => unmarshalJSON(a[0] as string)));
   const toJson = (escapeHTML: boolean, indent?: string) => (v: GoValue): string =>

@@ -484,7 +484,7 @@ export class GoRegexp {
       let accept = true;
       if (m[1] === pos) {
         if (m[0] === prevMatchEnd) accept = false;
-        pos += runeWidth(s, pos);
+        pos += runeWidth(s, pos) || 1; // at the end of the input Go steps past it
       } else pos = m[1]!;
       prevMatchEnd = m[1]!;
       if (accept) out.push(m);
