@@ -4,66 +4,32 @@
  * where the acceptance says to point them at the emulator (vault URL, credentials).
  */
 import assert from "node:assert/strict";
-import { parseAllDocuments, stringify } from "yaml";
 import type { ExternalSecret, SecretStore } from "../../controller/api/types.ts";
 import type { Secret } from "../../controller/kube/types.ts";
 import { startAzureEmulators } from "../harness/azure/mod.ts";
 import { type ControlPlane, startControlPlane } from "../harness/control_plane.ts";
 import { type ControllerProcess, startController } from "../harness/controller_process.ts";
+import {
+  apply,
+  eventually,
+  getJson,
+  ready,
+  secretValue,
+  SEED_DIR as SEED,
+  seedManifest as seedDoc,
+} from "../harness/scenario.ts";
 
-const SEED = new URL("../../../shared/seed/manifests/", import.meta.url).pathname;
 const CLIENT_ID = "5f0c5d0e-3c1b-4c8e-9a51-0d6f3b2a7c11";
 const CLIENT_SECRET = "emulator-known-client-secret";
 const DOCKER_V1 = JSON.stringify({ auths: { "zaldre.azurecr.io": { auth: btoa("puller:first-password") } } });
 const DOCKER_V2 = JSON.stringify({ auths: { "zaldre.azurecr.io": { auth: btoa("puller:rotated-password") } } });
 const DOCKER_V3 = JSON.stringify({ auths: { "zaldre.azurecr.io": { auth: btoa("puller:third-password") } } });
 
-// deno-lint-ignore no-explicit-any -- a manifest is edited by path, as a person would with yq
-async function seedDoc(file: string): Promise<Record<string, any>> {
-  return parseAllDocuments(await Deno.readTextFile(`${SEED}${file}`))[0]!.toJSON();
-}
-
 async function kubectlJson<T>(cp: ControlPlane, args: string[]): Promise<T> {
-  const r = await cp.kubectl(["get", ...args, "-o", "json"]);
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout) as T;
+  const v = await getJson<T>(cp, args);
+  assert.ok(v !== undefined, `kubectl get ${args.join(" ")} failed`);
+  return v;
 }
-
-async function tryGet<T>(cp: ControlPlane, args: string[]): Promise<T | undefined> {
-  const r = await cp.kubectl(["get", ...args, "-o", "json"]);
-  return r.code === 0 ? JSON.parse(r.stdout) as T : undefined;
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ""}`);
-}
-
-function decode(secret: Secret | undefined, key: string): string | undefined {
-  const v = secret?.data?.[key];
-  return v === undefined ? undefined : new TextDecoder().decode(Uint8Array.from(atob(v), (c) => c.charCodeAt(0)));
-}
-
-async function apply(cp: ControlPlane, obj: unknown): Promise<void> {
-  const r = await cp.kubectl(["apply", "--server-side", "--field-manager=seed-test", "-f", "-"], {
-    stdin: stringify(obj),
-  });
-  assert.equal(r.code, 0, r.stderr);
-}
-
-const ready = (
-  o: { status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } } | undefined,
-) => o?.status?.conditions?.find((c) => c.type === "Ready");
 
 Deno.test("seed scenario on a real control plane with the Azure emulators", async (t) => {
   const cp = await startControlPlane();
@@ -100,10 +66,10 @@ Deno.test("seed scenario on a real control plane with the Azure emulators", asyn
       async () => {
         const secret = await eventually(
           "jenkins/regcred",
-          () => tryGet<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]),
+          () => getJson<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]),
         );
         assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
-        assert.equal(decode(secret, ".dockerconfigjson"), DOCKER_V1);
+        assert.equal(secretValue(secret, ".dockerconfigjson"), DOCKER_V1);
         assert.deepEqual(Object.keys(secret.data ?? {}), [".dockerconfigjson"]);
         const es = await kubectlJson<ExternalSecret>(cp, ["es", "-n", "jenkins", "regcred"]);
         const owner = secret.metadata?.ownerReferences?.[0];
@@ -142,7 +108,8 @@ Deno.test("seed scenario on a real control plane with the Azure emulators", asyn
       await eventually(
         "rotated value",
         async () =>
-          decode(await tryGet<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]), ".dockerconfigjson") === DOCKER_V2,
+          secretValue(await getJson<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]), ".dockerconfigjson") ===
+            DOCKER_V2,
       );
     });
 
@@ -167,7 +134,8 @@ Deno.test("seed scenario on a real control plane with the Azure emulators", asyn
       await eventually(
         "periodic refresh",
         async () =>
-          decode(await tryGet<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]), ".dockerconfigjson") === DOCKER_V3,
+          secretValue(await getJson<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]), ".dockerconfigjson") ===
+            DOCKER_V3,
         15_000,
       );
       assert.ok(Date.now() - t0 < 10_000, "within about one interval");
@@ -188,7 +156,8 @@ Deno.test("seed scenario on a real control plane with the Azure emulators", asyn
       await eventually(
         "restored",
         async () =>
-          decode(await tryGet<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]), ".dockerconfigjson") === DOCKER_V3,
+          secretValue(await getJson<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]), ".dockerconfigjson") ===
+            DOCKER_V3,
         10_000,
       );
     });
@@ -198,7 +167,8 @@ Deno.test("seed scenario on a real control plane with the Azure emulators", asyn
       await eventually(
         "recreated",
         async () =>
-          decode(await tryGet<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]), ".dockerconfigjson") === DOCKER_V3,
+          secretValue(await getJson<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]), ".dockerconfigjson") ===
+            DOCKER_V3,
         10_000,
       );
     });
@@ -212,7 +182,7 @@ Deno.test("seed scenario on a real control plane with the Azure emulators", asyn
         }
         const ss02 = await eventually(
           "02 status",
-          async () => ready(await tryGet<SecretStore>(cp, ["ss", "-n", "my-namespace", "azure-keyvault-ns-store"])),
+          async () => ready(await getJson<SecretStore>(cp, ["ss", "-n", "my-namespace", "azure-keyvault-ns-store"])),
         );
         assert.equal(ss02.status, "False");
         assert.equal(ss02.reason, "InvalidProviderConfig");
@@ -222,7 +192,7 @@ Deno.test("seed scenario on a real control plane with the Azure emulators", asyn
         );
         const ss05 = await eventually(
           "05 status",
-          async () => ready(await tryGet<SecretStore>(cp, ["ss", "-n", "jenkins", "jenkins-secretstore"])),
+          async () => ready(await getJson<SecretStore>(cp, ["ss", "-n", "jenkins", "jenkins-secretstore"])),
         );
         assert.equal(ss05.status, "False");
         assert.match(ss05.message ?? "", /credentials Secret jenkins\/azure-credentials does not exist/);
@@ -241,7 +211,7 @@ Deno.test("seed scenario on a real control plane with the Azure emulators", asyn
       });
       const c = await eventually(
         "broken ES status",
-        async () => ready(await tryGet<ExternalSecret>(cp, ["es", "-n", "jenkins", "via-broken-store"])),
+        async () => ready(await getJson<ExternalSecret>(cp, ["es", "-n", "jenkins", "via-broken-store"])),
       );
       assert.equal(c.status, "False");
       assert.equal(c.reason, "SecretSyncedError");
@@ -253,7 +223,8 @@ Deno.test("seed scenario on a real control plane with the Azure emulators", asyn
       await eventually(
         "regcred still follows the vault",
         async () =>
-          decode(await tryGet<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]), ".dockerconfigjson") === DOCKER_V1,
+          secretValue(await getJson<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]), ".dockerconfigjson") ===
+            DOCKER_V1,
         10_000,
       );
       assert.ok(controller!.logs().every((l) => l.level !== "raw"), "every log line is JSON");
