@@ -259,10 +259,15 @@ export class ExternalSecretReconciler {
     }
     if (d.floodGate) {
       const ready = getCondition(resolved.store.status?.conditions, "Ready");
-      if (ready?.status !== "True") {
+      if (!ready) {
+        // Not validated yet (typically right after start): its validation re-enqueues us; no alarm meanwhile.
+        d.log.debug("store not validated yet", { namespace: ns, name: es.metadata.name, store: storeName });
+        return requeue(5000);
+      }
+      if (ready.status !== "True") {
         throw await this.#failed(
           es,
-          `${storeKind} "${storeName}" is not ready${ready?.message ? `: ${ready.message}` : " (not validated yet)"}`,
+          `${storeKind} "${storeName}" is not ready${ready.message ? `: ${ready.message}` : ""}`,
         );
       }
     }

@@ -5,12 +5,13 @@
  *
  * @module
  */
+import { TARGETS } from "../../tools/compile.ts";
 import { freePort } from "./control_plane.ts";
 
 const REPO_ROOT = new URL("../../", import.meta.url);
 
-/** The permissions of the controller binary (kept in step with deno.json's `compile` task by a test). */
-export const CONTROLLER_PERMISSIONS = ["--allow-net", "--allow-read", "--allow-env", "--allow-sys", "--allow-run"];
+/** The permissions of the controller binary: the same list `deno task compile` builds it with. */
+export const CONTROLLER_PERMISSIONS: string[] = TARGETS.controller!.permissions;
 
 let bundlePromise: Promise<string> | undefined;
 
