@@ -8,7 +8,7 @@
 import { def, type FuncMap, GoError } from "./func.ts";
 import { sprint, sprintf, sprintln } from "./go_fmt.ts";
 import { isPrint } from "./go_strconv.ts";
-import { byteSlice, decodeRune, stringToBytes, utf8Len } from "./gostr.ts";
+import { byteSlice, decodeRune, hasRawBytes, stringToBytes, utf8Len } from "./gostr.ts";
 import {
   GoInt,
   GoMap,
@@ -58,9 +58,13 @@ function eq(arg1: GoValue, rest: GoValue[]): boolean {
     } else {
       switch (k1) {
         case "bool":
-        case "string":
         case "float":
           truth = arg1 === arg;
+          break;
+        case "string":
+          // strings with raw bytes may be spelled differently for the same bytes
+          truth = arg1 === arg || ((hasRawBytes(arg1 as string) || hasRawBytes(arg as string)) &&
+            compareBytes(arg1 as string, arg as string) === 0);
           break;
         case "int":
         case "uint":

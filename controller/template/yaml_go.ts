@@ -592,10 +592,9 @@ export function toYAML(v: GoValue): string {
   }
   const node = toYNode(parseJSONKeepingNumbers(json));
   const e = new Emitter();
-  if (node instanceof Map || Array.isArray(node)) {
-    e.indent = 0;
-    e.node(node);
-  } else e.node(node);
+  // a block scalar at the root is indented like a mapping value
+  if (typeof node === "string") e.indent = 2;
+  e.node(node);
   let out = e.out;
   if (out.startsWith("\n")) out = out.slice(1);
   return out.replace(/\n$/, "");

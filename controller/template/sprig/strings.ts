@@ -7,7 +7,16 @@
 import { def, type FuncMap, GoError } from "../func.ts";
 import { formatValue } from "../go_fmt.ts";
 import { quote as goQuote } from "../go_strconv.ts";
-import { byteSlice, bytesToString, isAscii, runes, stringToBytes, utf8Len } from "../gostr.ts";
+import {
+  byteSlice,
+  bytesToString,
+  hasRawBytes,
+  isAscii,
+  runes,
+  stringToBytes,
+  toValidUtf8,
+  utf8Len,
+} from "../gostr.ts";
 import { GoInt, GoMap, GoSlice, type GoValue, T } from "../values.ts";
 import { compareGoStrings } from "../values.ts";
 import { isSpace, sliceBoundsError, strval, trimSpace } from "./conv.ts";
@@ -24,10 +33,25 @@ function mapRunes(s: string, f: (ch: string) => string): string {
   return out;
 }
 export function toUpper(s: string): string {
-  return isAscii(s) ? s.toUpperCase() : mapRunes(s, (c) => c.toUpperCase());
+  return isAscii(s) ? s.toUpperCase() : mapRunes(toValidUtf8(s), (c) => c.toUpperCase());
 }
 export function toLower(s: string): string {
-  return isAscii(s) ? s.toLowerCase() : mapRunes(s, (c) => c.toLowerCase());
+  return isAscii(s) ? s.toLowerCase() : mapRunes(toValidUtf8(s), (c) => c.toLowerCase());
+}
+
+/** Runs a string operation on bytes when a string holds raw (non-UTF-8) bytes, as Go's byte-wise functions do. */
+function bytewise<T>(args: string[], op: (...xs: string[]) => T, wrap: (r: T) => T = (r) => r): T {
+  if (!args.some(hasRawBytes)) return op(...args);
+  const toBin = (x: string): string => String.fromCharCode(...stringToBytes(x));
+  const fromBin = (x: string): string => bytesToString(Uint8Array.from(x, (c) => c.charCodeAt(0)));
+  const r = op(...args.map(toBin));
+  return wrap(
+    (typeof r === "string"
+      ? fromBin(r)
+      : Array.isArray(r)
+      ? r.map((x) => (typeof x === "string" ? fromBin(x) : x))
+      : r) as T,
+  );
 }
 function toTitleRune(ch: string): string {
   const special: Record<string, string> = {
@@ -59,6 +83,7 @@ const isDigit = (ch: string): boolean => DIGIT.test(ch);
 
 /** strings.Title (deprecated but what sprig uses). */
 function title(s: string): string {
+  s = toValidUtf8(s);
   let prev = " ";
   let out = "";
   for (const ch of s) {
@@ -79,6 +104,7 @@ function isSeparator(ch: string): boolean {
 }
 
 function untitle(s: string): string {
+  s = toValidUtf8(s);
   let next = true;
   let out = "";
   for (const ch of s) {
@@ -95,6 +121,7 @@ function untitle(s: string): string {
 }
 
 function swapcase(s: string): string {
+  s = toValidUtf8(s);
   let ws = true;
   let out = "";
   for (const ch of s) {
@@ -226,6 +253,7 @@ const isUpper = (ch: string): boolean => UPPER.test(ch);
 
 function toCamelCase(str: string, isBig: boolean): string {
   if (str.length === 0) return "";
+  str = toValidUtf8(str);
   const rs = [...str];
   let out = "";
   let i = 0;
@@ -538,17 +566,21 @@ export function stringFuncs(f: FuncMap): void {
   f.set("trimAll", trimAll);
   f.set(
     "trimSuffix",
-    def("string, string", (a) => {
-      const s = a[1] as string, x = a[0] as string;
-      return x !== "" && s.endsWith(x) ? s.slice(0, s.length - x.length) : s;
-    }),
+    def(
+      "string, string",
+      (a) =>
+        bytewise(
+          [a[1] as string, a[0] as string],
+          (s, x) => (x !== "" && s!.endsWith(x!) ? s!.slice(0, s!.length - x!.length) : s!),
+        ),
+    ),
   );
   f.set(
     "trimPrefix",
-    def("string, string", (a) => {
-      const s = a[1] as string, x = a[0] as string;
-      return s.startsWith(x) ? s.slice(x.length) : s;
-    }),
+    def(
+      "string, string",
+      (a) => bytewise([a[1] as string, a[0] as string], (s, x) => (s!.startsWith(x!) ? s!.slice(x!.length) : s!)),
+    ),
   );
   f.set("nospace", def("string", (a) => nospace(a[0] as string)));
   f.set("initials", def("string", (a) => initials(a[0] as string)));
@@ -573,9 +605,10 @@ export function stringFuncs(f: FuncMap): void {
   f.set("kebabcase", def("string", (a) => camelCaseToLowerCase(a[0] as string, "-")));
   f.set("wrap", def("int, string", (a) => wrapCustom(a[1] as string, intArg(a[0]!), "", false)));
   f.set("wrapWith", def("int, string, string", (a) => wrapCustom(a[2] as string, intArg(a[0]!), a[1] as string, true)));
-  f.set("contains", def("string, string", (a) => (a[1] as string).includes(a[0] as string)));
-  f.set("hasPrefix", def("string, string", (a) => (a[1] as string).startsWith(a[0] as string)));
-  f.set("hasSuffix", def("string, string", (a) => (a[1] as string).endsWith(a[0] as string)));
+  const strs2 = (a: GoValue[]): string[] => [a[0] as string, a[1] as string];
+  f.set("contains", def("string, string", (a) => bytewise(strs2(a), (sub, s) => s!.includes(sub!))));
+  f.set("hasPrefix", def("string, string", (a) => bytewise(strs2(a), (p, s) => s!.startsWith(p!))));
+  f.set("hasSuffix", def("string, string", (a) => bytewise(strs2(a), (p, s) => s!.endsWith(p!))));
   f.set("quote", def("...any", (a) => a.filter((x) => x !== null).map((x) => goQuote(strval(x))).join(" ")));
   f.set("squote", def("...any", (a) => a.filter((x) => x !== null).map((x) => "'" + formatValue(x) + "'").join(" ")));
   f.set("cat", def("...any", (a) => a.filter((x) => x !== null).map((x) => formatValue(x)).join(" ")));
@@ -585,12 +618,20 @@ export function stringFuncs(f: FuncMap): void {
   };
   f.set("indent", def("int, string", (a) => indent(intArg(a[0]!), a[1] as string)));
   f.set("nindent", def("int, string", (a) => "\n" + indent(intArg(a[0]!), a[1] as string)));
-  f.set("replace", def("string, string, string", (a) => replaceAll(a[2] as string, a[0] as string, a[1] as string)));
+  f.set(
+    "replace",
+    def(
+      "string, string, string",
+      (a) => bytewise([a[2] as string, a[0] as string, a[1] as string], (s, o, n) => replaceAll(s!, o!, n!)),
+    ),
+  );
   f.set("plural", def("string, string, int", (a) => (intArg(a[2]!) === 1 ? a[0]! : a[1]!)));
   f.set("toString", def("any", (a) => strval(a[0]!)));
-  f.set("split", def("string, string", (a) => splitMap(goSplit(a[1] as string, a[0] as string))));
-  f.set("splitList", def("string, string", (a) => GoSlice.of(T.string, goSplit(a[1] as string, a[0] as string))));
-  f.set("splitn", def("string, int, string", (a) => splitMap(goSplit(a[2] as string, a[0] as string, intArg(a[1]!)))));
+  const split = (s: string, sep: string, n = -1): string[] =>
+    sep === "" ? goSplit(s, sep, n) : bytewise([s, sep], (x, y) => goSplit(x!, y!, n));
+  f.set("split", def("string, string", (a) => splitMap(split(a[1] as string, a[0] as string))));
+  f.set("splitList", def("string, string", (a) => GoSlice.of(T.string, split(a[1] as string, a[0] as string))));
+  f.set("splitn", def("string, int, string", (a) => splitMap(split(a[2] as string, a[0] as string, intArg(a[1]!)))));
   f.set("toStrings", def("any", (a) => strslice(a[0]!)));
   f.set("join", def("string, any", (a) => strslice(a[1]!).items.join(a[0] as string)));
   f.set(
