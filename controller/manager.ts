@@ -296,16 +296,21 @@ export class Manager {
       while (!signal.aborted && !informers.every((i) => i.synced)) await new Promise((r) => setTimeout(r, 20));
     })();
 
-    const runControllers = async (leading: AbortSignal): Promise<void> => {
-      await synced;
-      if (leading.aborted) return;
-      log.info("caches synced; controllers starting", {
+    // Ready = caches synced, leading or not: a standby replica is healthy and takes over with warm caches.
+    tasks.push(synced.then(() => {
+      if (signal.aborted) return;
+      log.info("caches synced", {
         externalsecrets: esInformer.size,
         secretstores: ssInformer.size,
         clustersecretstores: cssInformer.size,
         managedSecrets: targetInformer.size,
       });
       o.onReady?.();
+    }));
+    const runControllers = async (leading: AbortSignal): Promise<void> => {
+      await synced;
+      if (leading.aborted) return;
+      log.info("controllers starting");
       await Promise.all([
         esQueue.start(leading).then(() => log.debug("stopped", { component: "externalsecret queue" })),
         storeQueue.start(leading).then(() => log.debug("stopped", { component: "secretstore queue" })),
