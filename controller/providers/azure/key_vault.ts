@@ -9,8 +9,8 @@ import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { SecretClient } from "@azure/keyvault-secrets";
 import type { ExternalSecretDataRemoteRef, ExternalSecretFind } from "../../api/types.ts";
 import { type PushOptions, type SecretsClient, type ValidationResult } from "../provider.ts";
-import { mapAzureError, retryAfterMs } from "./errors.ts";
 import type { ResolvedAuth } from "./auth.ts";
+import { type ErrorContext, mapAzureError, retryAfterMs } from "./errors.ts";
 
 /** Outgoing traffic control for one vault host, shared by every client of that vault. */
 export interface VaultBudget {
@@ -84,6 +84,8 @@ export interface KeyVaultClientOptions {
   observe?: CallObserver;
   /** Needed when the vault's challenge names a resource that does not match its host (emulators). */
   disableChallengeResourceVerification?: boolean;
+  /** The resource validation asks a token for (`clouds.ts` `keyVaultResource`); default https://vault.azure.net. */
+  tokenResource?: string;
 }
 
 /** Reads and writes one vault with one identity. */
@@ -92,10 +94,12 @@ export class AzureKeyVaultClient implements SecretsClient {
   readonly #client: SecretClient;
   readonly #vaultUrl: string;
   readonly #auth: ResolvedAuth;
+  readonly #tokenResource: string;
 
   constructor(options: KeyVaultClientOptions) {
     this.#vaultUrl = options.vaultUrl;
     this.#auth = options.auth;
+    this.#tokenResource = (options.tokenResource ?? "https://vault.azure.net").replace(/\/+$/, "");
     this.fingerprint = options.auth.fingerprint;
     const host = new URL(options.vaultUrl).host;
     this.#client = new SecretClient(options.vaultUrl, options.auth.credential, {
@@ -133,7 +137,7 @@ export class AzureKeyVaultClient implements SecretsClient {
       }
       return new TextEncoder().encode(secret.value ?? "");
     } catch (e) {
-      throw mapAzureError(e, what, this.#vaultUrl, this.#auth.identity);
+      throw mapAzureError(e, this.#context(what));
     }
   }
 
@@ -175,31 +179,38 @@ export class AzureKeyVaultClient implements SecretsClient {
       });
       return { version: res.properties.version ?? "" };
     } catch (e) {
-      throw mapAzureError(e, `secret "${name}"`, this.#vaultUrl, this.#auth.identity);
+      throw mapAzureError(e, this.#context(`secret "${name}"`));
     }
   }
 
-  /** Gets a token for Key Vault: proves the credential works without reading any secret. */
+  /**
+   * Gets a token for Key Vault: proves the credential works without reading any secret. Asked exactly as the Key
+   * Vault pipeline asks (`enableCae`), so that reads reuse this token: MSAL keeps CAE and non-CAE tokens in separate
+   * caches, and a plain `getToken` would cost a second token exchange per client.
+   */
   async validate(signal?: AbortSignal): Promise<ValidationResult> {
-    const scope = `${vaultResource(this.#vaultUrl)}/.default`;
     try {
-      await this.#auth.credential.getToken(scope, signal ? { abortSignal: signal } : {});
+      await this.#auth.credential.getToken(`${this.#tokenResource}/.default`, {
+        enableCae: true,
+        ...(signal ? { abortSignal: signal } : {}),
+      });
       return "Ready";
     } catch (e) {
-      throw mapAzureError(e, "a token", this.#vaultUrl, this.#auth.identity);
+      throw mapAzureError(e, this.#context("a token"));
     }
+  }
+
+  #context(what: string): ErrorContext {
+    return {
+      what,
+      vaultUrl: this.#vaultUrl,
+      identity: this.#auth.identity,
+      redact: this.#auth.redact,
+      ...(this.#auth.authority ? { authority: this.#auth.authority } : {}),
+    };
   }
 
   close(): Promise<void> {
     return Promise.resolve();
   }
-}
-
-/** The token audience of a vault: `https://vault.azure.net` for `*.vault.azure.net`, and so on per cloud. */
-export function vaultResource(vaultUrl: string): string {
-  const host = new URL(vaultUrl).hostname;
-  for (const suffix of ["vault.azure.net", "vault.usgovcloudapi.net", "vault.azure.cn", "vault.microsoftazure.de"]) {
-    if (host.endsWith(`.${suffix}`)) return `https://${suffix}`;
-  }
-  return "https://vault.azure.net";
 }

@@ -13,7 +13,7 @@ import {
   type StoreRef,
 } from "../provider.ts";
 import { type AzureAuthOptions, resolveAuth } from "./auth.ts";
-import { authorityHost } from "./clouds.ts";
+import { authorityHost, cloudWarnings, keyVaultResource } from "./clouds.ts";
 import { AzureKeyVaultClient, type CallObserver, type VaultBudget } from "./key_vault.ts";
 
 /** Controller-wide settings of the Azure provider. */
@@ -53,7 +53,8 @@ export class AzureKeyVaultProvider implements Provider {
     if (!spec) throw new InvalidStoreError("spec.provider.azurekv is missing");
     checkVaultUrl(spec.vaultUrl);
     authorityHost(spec, this.#options.authorityHost);
-    const warnings: string[] = [];
+    keyVaultResource(spec, spec.vaultUrl);
+    const warnings: string[] = cloudWarnings(spec);
     if (spec.tenantId && /[<>]/.test(spec.tenantId)) {
       throw new InvalidStoreError(
         `tenantId "${spec.tenantId}" still contains a placeholder: replace it with the tenant id`,
@@ -83,6 +84,7 @@ export class AzureKeyVaultProvider implements Provider {
     return new AzureKeyVaultClient({
       vaultUrl: spec.vaultUrl,
       auth,
+      tokenResource: keyVaultResource(spec, spec.vaultUrl),
       ...(this.#options.budget ? { budget: this.#options.budget } : {}),
       ...(this.#options.observe ? { observe: this.#options.observe } : {}),
       ...(this.#options.disableChallengeResourceVerification ? { disableChallengeResourceVerification: true } : {}),

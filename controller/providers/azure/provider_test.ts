@@ -1,0 +1,228 @@
+/**
+ * The provider against the Azure emulators with the real SDKs, in process: credentials from a stand-in
+ * {@link CredentialSource}, tokens counted at the emulator's token endpoint. (Managed identity needs a process of its
+ * own, MSAL fixing its endpoint per process: see tests/integration/auth_types_test.ts.)
+ */
+import assert from "node:assert/strict";
+import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
+import type { AzureKVProvider } from "../../api/types.ts";
+import { type AzureEmulators, startAzureEmulators } from "../../../tests/harness/azure/mod.ts";
+import { type CredentialSource, InvalidStoreError, ProviderError, type StoreRef } from "../provider.ts";
+import { resolveAuth } from "./auth.ts";
+import { AzureKeyVaultProvider } from "./provider.ts";
+
+const TOKEN_ROUTE = "POST /{tenant}/oauth2/v2.0/token";
+const NS = "team-a";
+const ISSUER = "https://kubernetes.default.svc.cluster.local";
+
+/** Credentials as the controller reads them, with a count of TokenRequests. */
+class FakeCredentials implements CredentialSource {
+  tokenRequests = 0;
+  constructor(
+    readonly secrets: Record<string, Record<string, string>>,
+    readonly annotations: Record<string, Record<string, string>> = {},
+    readonly signer?: KeyObject,
+  ) {}
+  secretValue(namespace: string, name: string, key: string): Promise<string> {
+    const v = this.secrets[`${namespace}/${name}`]?.[key];
+    return v === undefined
+      ? Promise.reject(new InvalidStoreError(`credentials Secret ${namespace}/${name} has no key "${key}"`))
+      : Promise.resolve(v);
+  }
+  serviceAccountAnnotations(namespace: string, name: string): Promise<Record<string, string>> {
+    return Promise.resolve(this.annotations[`${namespace}/${name}`] ?? {});
+  }
+  async serviceAccountToken(
+    namespace: string,
+    name: string,
+    audiences: string[],
+  ): Promise<{ token: string; expiresAt: Date }> {
+    this.tokenRequests++;
+    await new Promise((r) => setTimeout(r, 20)); // a round trip: concurrent callers overlap
+    const now = Math.floor(Date.now() / 1000);
+    const enc = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString("base64url");
+    const input = `${enc({ alg: "RS256", typ: "JWT" })}.${
+      enc({ iss: ISSUER, sub: `system:serviceaccount:${namespace}:${name}`, aud: audiences, iat: now, exp: now + 3600 })
+    }`;
+    const sig = sign("sha256", Buffer.from(input), this.signer!).toString("base64url");
+    return { token: `${input}.${sig}`, expiresAt: new Date((now + 3600) * 1000) };
+  }
+}
+
+function store(azurekv: Partial<AzureKVProvider>, vaultUrl: string): StoreRef {
+  return {
+    kind: "SecretStore",
+    name: "s",
+    namespace: NS,
+    uid: "u-1",
+    resourceVersion: "1",
+    spec: { provider: { azurekv: { vaultUrl, ...azurekv } } },
+  };
+}
+
+async function withEmulators(
+  fn: (em: AzureEmulators, provider: AzureKeyVaultProvider) => Promise<void>,
+): Promise<void> {
+  const em = await startAzureEmulators({ vaults: ["demo"] });
+  try {
+    em.setSecret("demo", "db", "s3cr3t-value");
+    await fn(
+      em,
+      new AzureKeyVaultProvider({ authorityHost: em.authorityHost, disableChallengeResourceVerification: true }),
+    );
+  } finally {
+    await em.stop();
+  }
+}
+
+const sp = (em: AzureEmulators, key: "client-secret" | "tls.pem"): Partial<AzureKVProvider> => ({
+  tenantId: em.tenantId,
+  authSecretRef: {
+    clientId: { name: "creds", key: "client-id" },
+    ...(key === "client-secret"
+      ? { clientSecret: { name: "creds", key } }
+      : { clientCertificate: { name: "creds", key } }),
+  },
+});
+
+Deno.test("ServicePrincipal with a client secret: validation and reads share one token exchange", async () => {
+  await withEmulators(async (em, provider) => {
+    em.addClientSecretApp({ clientId: "sp-1", secret: "right" });
+    const creds = new FakeCredentials({ [`${NS}/creds`]: { "client-id": "sp-1", "client-secret": "right" } });
+    const client = await provider.newClient(store(sp(em, "client-secret"), em.vaultUrl("demo")), NS, creds);
+    // Concurrently, as a store validation and ExternalSecret reads may come.
+    await Promise.all([client.validate(), client.validate(), client.getSecret({ key: "db" })]);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(await client.validate(), "Ready");
+      assert.equal(new TextDecoder().decode(await client.getSecret({ key: "db" })), "s3cr3t-value");
+    }
+    assert.deepEqual(em.requests({ route: TOKEN_ROUTE }).map((r) => [r.caller, r.status]), [["sp-1", 200]]);
+  });
+});
+
+Deno.test("ServicePrincipal with a wrong client secret: a 401 ProviderError naming the client and AADSTS7000215", async () => {
+  await withEmulators(async (em, provider) => {
+    em.addClientSecretApp({ clientId: "sp-1", secret: "right" });
+    const creds = new FakeCredentials({ [`${NS}/creds`]: { "client-id": "sp-1", "client-secret": "WRONG-value" } });
+    const client = await provider.newClient(store(sp(em, "client-secret"), em.vaultUrl("demo")), NS, creds);
+    for (const call of [() => client.validate(), () => client.getSecret({ key: "db" })]) {
+      let e: unknown;
+      try {
+        await call();
+      } catch (err) {
+        e = err;
+      }
+      assert.ok(e instanceof ProviderError, String(e));
+      assert.equal(e.statusCode, 401);
+      assert.match(
+        e.message,
+        new RegExp(
+          `^Entra ID did not issue a token for client sp-1 \\(ServicePrincipal with a client secret, tenant ${em.tenantId}\\): AADSTS7000215: Invalid client secret provided\\.`,
+        ),
+      );
+      assert.ok(!e.message.includes("WRONG-value") && !e.message.includes("right"));
+    }
+  });
+});
+
+Deno.test("ServicePrincipal with a client certificate (key + certificate PEM in a Secret) reads a secret", async () => {
+  await withEmulators(async (em, provider) => {
+    const cert = em.addClientCertificateApp({ clientId: "sp-cert", vaults: { demo: "read" } });
+    const creds = new FakeCredentials({ [`${NS}/creds`]: { "client-id": "sp-cert", "tls.pem": cert.pem } });
+    const client = await provider.newClient(store(sp(em, "tls.pem"), em.vaultUrl("demo")), NS, creds);
+    assert.equal(await client.validate(), "Ready");
+    assert.equal(new TextDecoder().decode(await client.getSecret({ key: "db" })), "s3cr3t-value");
+    assert.deepEqual(em.requests({ route: TOKEN_ROUTE }).map((r) => [r.caller, r.status]), [["sp-cert", 200]]);
+    const auth = await resolveAuth(store(sp(em, "tls.pem"), em.vaultUrl("demo")), NS, creds, {
+      authorityHost: em.authorityHost,
+    });
+    assert.equal(
+      auth.identity,
+      `client sp-cert (ServicePrincipal with certificate ${cert.thumbprintSha1.toUpperCase()}, tenant ${em.tenantId})`,
+    );
+    const redacted = auth.redact(`before ${cert.keyPem} after`);
+    assert.match(redacted, /^before \[redacted\]\s+after$/);
+  });
+});
+
+Deno.test("WorkloadIdentity referenced: one TokenRequest and one token exchange, however many calls at once", async () => {
+  await withEmulators(async (em, provider) => {
+    const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    em.addFederatedIdentity({
+      clientId: "wi-1",
+      issuer: ISSUER,
+      subject: `system:serviceaccount:${NS}:eso`,
+      issuerPublicKeyPem: publicKey.export({ type: "spki", format: "pem" }) as string,
+    });
+    const creds = new FakeCredentials({}, {
+      [`${NS}/eso`]: { "azure.workload.identity/client-id": "wi-1", "azure.workload.identity/tenant-id": em.tenantId },
+    }, privateKey);
+    const ref = store({ authType: "WorkloadIdentity", serviceAccountRef: { name: "eso" } }, em.vaultUrl("demo"));
+    const client = await provider.newClient(ref, NS, creds);
+    await Promise.all([
+      client.validate(),
+      client.validate(),
+      client.getSecret({ key: "db" }),
+      client.getSecret({ key: "db" }),
+    ]);
+    for (let i = 0; i < 5; i++) {
+      await client.validate();
+      await client.getSecret({ key: "db" });
+    }
+    assert.equal(creds.tokenRequests, 1);
+    assert.deepEqual(em.requests({ route: TOKEN_ROUTE }).map((r) => [r.caller, r.status]), [["wi-1", 200]]);
+  });
+});
+
+Deno.test("WorkloadIdentity referenced: a subject Entra does not know gives AADSTS700213 naming the ServiceAccount", async () => {
+  await withEmulators(async (em, provider) => {
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    em.addFederatedIdentity({ clientId: "wi-1", issuer: ISSUER, subject: `system:serviceaccount:${NS}:eso` });
+    const creds = new FakeCredentials({}, {
+      [`${NS}/other`]: { "azure.workload.identity/client-id": "wi-1" },
+    }, privateKey);
+    const ref = store(
+      { authType: "WorkloadIdentity", tenantId: em.tenantId, serviceAccountRef: { name: "other" } },
+      em.vaultUrl("demo"),
+    );
+    const client = await provider.newClient(ref, NS, creds);
+    let e: unknown;
+    try {
+      await client.validate();
+    } catch (err) {
+      e = err;
+    }
+    assert.ok(e instanceof ProviderError);
+    assert.equal(e.statusCode, 400);
+    assert.match(
+      e.message,
+      /workload identity wi-1 \(ServiceAccount team-a\/other, tenant .*\): AADSTS700213: No matching federated identity record found for presented assertion subject\. .*Assertion Subject: 'system:serviceaccount:team-a:other'/,
+    );
+    assert.ok(!e.message.includes("eyJ"), "the ServiceAccount token is not in the message");
+  });
+});
+
+Deno.test("validateStore: cloud warnings and endpoint errors, before any I/O", () => {
+  const provider = new AzureKeyVaultProvider();
+  const base = { vaultUrl: "https://v.vault.azure.net", tenantId: "t-1" };
+  assert.deepEqual(provider.validateStore(store(base, base.vaultUrl)), []);
+  assert.match(
+    provider.validateStore(store({ ...base, environmentType: "GermanCloud" }, base.vaultUrl)).join(),
+    /Azure Germany was discontinued/,
+  );
+  assert.throws(
+    () => provider.validateStore(store({ ...base, environmentType: "AzureStackCloud" }, base.vaultUrl)),
+    /AzureStackCloud needs customCloudConfig\.activeDirectoryEndpoint/,
+  );
+  assert.throws(
+    () =>
+      provider.validateStore(
+        store({
+          ...base,
+          useAzureSDK: true,
+          customCloudConfig: { activeDirectoryEndpoint: "https://l", keyVaultEndpoint: "http://kv" },
+        }, base.vaultUrl),
+      ),
+    /customCloudConfig\.keyVaultEndpoint "http:\/\/kv" must use https/,
+  );
+});
