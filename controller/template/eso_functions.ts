@@ -385,14 +385,14 @@ function p12Encode(keyDer: Uint8Array | null, certs: Uint8Array[], password: str
     const epki = f.pki.encryptPrivateKeyInfo(content, utf8pw, pbeOpts);
     return [epki.value[0], epki.value[1]];
   };
+  // forge writes a BMPString's JS characters as 16-bit units itself; Go refuses what UCS-2 cannot hold
   const bmp = (s: string): string => {
-    let out = "";
     for (const ch of s) {
-      const c = ch.codePointAt(0)!;
-      if (c > 0xffff) throw new GoError("pkcs12: string contains characters that cannot be encoded in UCS-2");
-      out += String.fromCharCode(c >> 8, c & 255);
+      if (ch.codePointAt(0)! > 0xffff) {
+        throw new GoError("pkcs12: string contains characters that cannot be encoded in UCS-2");
+      }
     }
-    return out;
+    return s;
   };
   const certBags: Asn1[] = certs.map((der, i) => {
     const attrs: Asn1[] = [];

@@ -418,6 +418,8 @@ add("sprig-strings", [
   "{{ trim }}",
   "{{ upper 5 }}",
 ]);
+// removed by ESO: leak the environment or reach the network
+add("eso-removed", ['{{ env "HOME" }}', '{{ expandenv "$HOME" }}', '{{ getHostByName "localhost" }}']);
 
 // --- Sprig: math -----------------------------------------------------------------------------------------------------
 add("sprig-math", [

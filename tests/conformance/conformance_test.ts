@@ -148,3 +148,31 @@ Deno.test("template conformance on generated templates", async () => {
     `${problems.length} of ${count} generated templates disagree (seed ${seed}):\n` + problems.slice(0, 15).join("\n"),
   );
 });
+
+Deno.test("PKCS#12 truststores from both engines are readable by OpenSSL and marked as Java trust anchors", async () => {
+  await preloadTemplateFunctions();
+  const chain = await Deno.readTextFile(new URL("./fixtures/chain.pem", import.meta.url));
+  const tpl = '{{ pemTruststoreToPKCS12Pass .certs "changeit" }}';
+  const go = fromGo((await runReference([{ id: 0, template: tpl, data: { certs: chain } }])).get(0));
+  const ts = renderTS("template", tpl, { certs: chain });
+  for (const [engine, o] of [["Go", go], ["TS", ts]] as const) {
+    assert.ok(o.ok, `${engine} failed: ${describe(o)}`);
+    const der = Uint8Array.from(atob(o.out), (c) => c.charCodeAt(0));
+    const file = await Deno.makeTempFile({ suffix: ".p12" });
+    try {
+      await Deno.writeFile(file, der);
+      const { success, stdout, stderr } = await new Deno.Command("openssl", {
+        args: ["pkcs12", "-in", file, "-nokeys", "-passin", "pass:changeit"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.ok(success, `openssl could not read the ${engine} truststore: ${dec.decode(stderr)}`);
+      const text = dec.decode(stdout);
+      assert.equal((text.match(/BEGIN CERTIFICATE/g) ?? []).length, 3, `${engine}: three certificates`);
+      assert.equal((text.match(/2\.16\.840\.1\.113894\.746875\.1\.1|Trusted key usage/g) ?? []).length, 3, `${engine}: Java trust attribute`);
+      assert.match(text, /friendlyName: CN=root-ca,O=Conformance/, `${engine}: friendly name`);
+    } finally {
+      await Deno.remove(file);
+    }
+  }
+});
