@@ -169,7 +169,11 @@ Deno.test("PKCS#12 truststores from both engines are readable by OpenSSL and mar
       assert.ok(success, `openssl could not read the ${engine} truststore: ${dec.decode(stderr)}`);
       const text = dec.decode(stdout);
       assert.equal((text.match(/BEGIN CERTIFICATE/g) ?? []).length, 3, `${engine}: three certificates`);
-      assert.equal((text.match(/2\.16\.840\.1\.113894\.746875\.1\.1|Trusted key usage/g) ?? []).length, 3, `${engine}: Java trust attribute`);
+      assert.equal(
+        (text.match(/2\.16\.840\.1\.113894\.746875\.1\.1|Trusted key usage/g) ?? []).length,
+        3,
+        `${engine}: Java trust attribute`,
+      );
       assert.match(text, /friendlyName: CN=root-ca,O=Conformance/, `${engine}: friendly name`);
     } finally {
       await Deno.remove(file);
