@@ -87,8 +87,6 @@ export interface ExecEnv {
   readonly funcs: FuncMap;
   readonly builtins: FuncMap;
   readonly set: Map<string, Tree>;
-  /** Called before a function runs, e.g. to refuse functions whose library is not loaded. */
-  readonly beforeCall?: (name: string, f: GoFunc) => void;
 }
 
 class State {
@@ -483,7 +481,6 @@ class State {
       ]);
     }
     try {
-      this.env.beforeCall?.(name, fun);
       return fun.call(argv);
     } catch (e) {
       if (e instanceof ExecFailure) throw e;

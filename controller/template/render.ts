@@ -8,8 +8,8 @@
 
 import { ExecFailure, execute } from "./exec.ts";
 import { builtinFuncMap, esoFuncMap } from "./funcs.ts";
-import type { GoFunc, LazyLib } from "./func.ts";
-import { ensureLibs, isLoaded } from "./lazy.ts";
+import type { LazyLib } from "./func.ts";
+import { ensureLibs } from "./lazy.ts";
 import { type Node, ParseFailure, parseTemplate, type Tree } from "./parser.ts";
 import { bytesToString, stringToBytes } from "./gostr.ts";
 import { GoMap, type GoValue, T } from "./values.ts";
@@ -121,13 +121,6 @@ function libsUsed(set: Map<string, Tree>): Set<LazyLib> {
   return libs;
 }
 
-function beforeCall(name: string, f: GoFunc): void {
-  if (f.needs && !isLoaded(f.needs)) {
-    // only reachable through the synchronous API without a preload
-    void name;
-  }
-}
-
 /** Parses and executes one template the way ESO's `execute(name, text, data)` does; returns the output string. */
 function run(name: string, text: string, data: Record<string, string>): string {
   const secrets = Object.values(data);
@@ -140,10 +133,20 @@ function run(name: string, text: string, data: Record<string, string>): string {
   }
   const root = GoMap.of(T.string, new Map(Object.entries(data)));
   try {
-    return execute({ funcs: esoFuncMap(), builtins: builtinFuncMap(), set, beforeCall }, name, root as GoValue);
+    return execute({ funcs: esoFuncMap(), builtins: builtinFuncMap(), set }, name, root as GoValue);
   } catch (e) {
     if (e instanceof ExecFailure) throw makeError(e.message, e.redacted, name, "exec", e.line, e.col, secrets);
-    throw e;
+    // an engine bug must still surface as a TemplateError, and without data in its message
+    const msg = `template: ${name}: internal error: ${e instanceof Error ? e.name : "unknown"}`;
+    throw makeError(
+      `${msg}: ${e instanceof Error ? e.message : String(e)}`,
+      msg,
+      name,
+      "exec",
+      undefined,
+      undefined,
+      secrets,
+    );
   }
 }
 

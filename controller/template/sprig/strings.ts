@@ -307,46 +307,84 @@ const enum W {
   Other,
 }
 
+/** An escaped raw byte (see gostr.ts): xstrings skips invalid UTF-8 and charges it to a neighbouring rune. */
+function isEsc(ch: string | undefined): boolean {
+  if (ch === undefined || ch.length !== 1) return false;
+  const c = ch.charCodeAt(0);
+  return c >= 0xdc80 && c <= 0xdcff;
+}
+
+/**
+ * xstrings' nextWord. Invalid bytes are handled like its nextValidRune: skipped, and counted with the next valid
+ * rune, or with the previous one at the end of the input.
+ */
 function nextWord(rs: string[], start: number): [W, number, number] {
-  // returns [type, wordStart, wordEnd]; remaining starts at the returned end
   if (start >= rs.length) return [W.Invalid, start, start];
   let i = start;
+  while (i < rs.length && isEsc(rs[i])) i++;
+  if (i >= rs.length) return [W.Invalid, start, i];
   const r = rs[i]!;
   i++;
+  // extends the word while the next valid rune satisfies ok(); trailing invalid bytes join the word
+  const run = (ok: (c: string) => boolean): void => {
+    for (;;) {
+      let j = i;
+      while (j < rs.length && isEsc(rs[j])) j++;
+      if (j >= rs.length) {
+        i = j;
+        return;
+      }
+      if (!ok(rs[j]!)) return;
+      i = j + 1;
+    }
+  };
+  const peek = (): [string | undefined, number] => {
+    let j = i;
+    while (j < rs.length && isEsc(rs[j])) j++;
+    return [rs[j], j];
+  };
   if (isConnector(r)) {
-    while (i < rs.length && isConnector(rs[i]!)) i++;
+    run(isConnector);
     return [W.Connector, start, i];
   }
   if (PUNCT.test(r)) {
-    while (i < rs.length && PUNCT.test(rs[i]!)) i++;
+    run((c) => PUNCT.test(c));
     return [W.Punct, start, i];
   }
   if (isUpper(r)) {
-    if (i >= rs.length) return [W.Upper, start, i];
-    const n = rs[i]!;
+    const [n, j] = peek();
+    if (n === undefined) return [W.Upper, start, rs.length];
     if (isUpper(n)) {
-      i++;
-      while (i < rs.length && isUpper(rs[i]!)) i++;
-      if (i < rs.length && isAlphabet(rs[i]!)) i--;
+      let prev = i;
+      i = j + 1;
+      for (;;) {
+        const [m, k] = peek();
+        if (m === undefined) {
+          i = rs.length;
+          break;
+        }
+        if (!isUpper(m)) {
+          if (isAlphabet(m)) i = prev;
+          break;
+        }
+        prev = i;
+        i = k + 1;
+      }
     } else if (isAlphabet(n)) {
-      i++;
-      while (i < rs.length && isAlphabet(rs[i]!) && !isUpper(rs[i]!)) i++;
+      i = j + 1;
+      run((c) => isAlphabet(c) && !isUpper(c));
     }
     return [W.Upper, start, i];
   }
   if (isAlphabet(r)) {
-    while (i < rs.length && isAlphabet(rs[i]!) && !isUpper(rs[i]!)) i++;
+    run((c) => isAlphabet(c) && !isUpper(c));
     return [W.Alpha, start, i];
   }
   if (NUMBER.test(r)) {
-    while (i < rs.length && NUMBER.test(rs[i]!)) i++;
+    run((c) => NUMBER.test(c));
     return [W.Number, start, i];
   }
-  while (i < rs.length) {
-    const c = rs[i]!;
-    if (isConnector(c) || isAlphabet(c) || NUMBER.test(c) || PUNCT.test(c)) break;
-    i++;
-  }
+  run((c) => !(isConnector(c) || isAlphabet(c) || NUMBER.test(c) || PUNCT.test(c)));
   return [W.Other, start, i];
 }
 
