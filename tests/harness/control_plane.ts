@@ -404,7 +404,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
     },
     installCrds: async () => {
       const crdDir = new URL("crds/", REPO_ROOT).pathname;
-      const r = await cp.kubectl(["apply", "--server-side", "-f", crdDir]);
+      const r = await cp.kubectl(["apply", "--server-side", "-k", crdDir]);
       if (r.code !== 0) throw new Error(`Cannot install CRDs: ${r.stderr.trim()}`);
       const w = await cp.kubectl([
         "wait",
