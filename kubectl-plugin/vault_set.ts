@@ -1,0 +1,433 @@
+/**
+ * `kubectl externalsecret vault set`: writes a Key Vault secret through a store — with the store's own credentials
+ * (the very client the controller builds: `AzureKeyVaultProvider` + `KubeCredentialSource`), or with
+ * `--use-local-credentials` the person's own (`DefaultAzureCredential`) — and with `--sync [--wait]` force-syncs
+ * every ExternalSecret in scope that reads that key through that store, then waits until each target Secret holds
+ * the new value.
+ *
+ * The value never appears in any output. `--value` warns that argv leaks into shell history.
+ *
+ * @module
+ */
+import type { AzureKVProvider, ClusterSecretStore, ExternalSecret, SecretStore } from "../controller/api/types.ts";
+import type { KubeClient } from "../controller/kube/client.ts";
+import { isNotFound } from "../controller/kube/errors.ts";
+import { clusterSecretStores, externalSecrets, secrets, secretStores } from "../controller/kube/resources.ts";
+import type { SecretsClient, StoreRef } from "../controller/providers/provider.ts";
+import { dataHash } from "../controller/reconcile/eso_hash.ts";
+import { FRESH_READ_MS } from "../controller/reconcile/fetch_cache.ts";
+import { ANNOTATION_DATA_HASH, secretDataBytes } from "../controller/reconcile/refresh.ts";
+import { CliError, ExitCode, UsageError } from "./errors.ts";
+import { connect, type GlobalFlags, requireOutput, scopeOf } from "./global.ts";
+import { byteSize, type Output } from "./output.ts";
+import { listAll, targetSecretName } from "./summary.ts";
+import {
+  DEFAULT_WAIT_MS,
+  exitCodeOf,
+  forceSyncAll,
+  keyOf,
+  outcomeLine,
+  parseTimeout,
+  readBaseline,
+  type SyncOutcome,
+  waitForSyncs,
+} from "./sync.ts";
+
+/** Options of `vault set`. */
+export interface VaultSetOptions {
+  store?: string;
+  clusterStore?: string;
+  name?: string;
+  file?: string;
+  value?: string;
+  contentType?: string;
+  tag?: string[];
+  useLocalCredentials?: boolean;
+  sync?: boolean;
+  wait?: boolean;
+  waitTimeout?: string;
+  azureAuthorityHost?: string;
+  azureDisableChallengeResourceVerification?: boolean;
+}
+
+/** Where the value comes from. */
+export type ValueSource = { kind: "file"; path: string } | { kind: "value"; value: string } | { kind: "stdin" };
+
+/** The Key Vault secret name from `--name` (`NAME` or `secret/NAME`); Key Vault allows 1–127 of `0-9a-zA-Z-`. */
+export function parseSecretName(text: string | undefined): string {
+  if (text === undefined || text === "") throw new UsageError("--name is required: the Key Vault secret to set");
+  let name = text;
+  const slash = text.indexOf("/");
+  if (slash >= 0) {
+    const type = text.slice(0, slash);
+    if (type !== "secret") {
+      throw new UsageError(`--name "${text}": only Key Vault secrets can be set (secret/NAME), not ${type} objects`);
+    }
+    name = text.slice(slash + 1);
+  }
+  if (!/^[0-9a-zA-Z-]{1,127}$/.test(name)) {
+    throw new UsageError(`--name "${text}": a Key Vault secret name is 1-127 letters, digits and dashes`);
+  }
+  return name;
+}
+
+/** `k=v` tags (at most 15, as Key Vault allows). */
+export function parseTags(tags: readonly string[] | undefined): Record<string, string> | undefined {
+  if (!tags || tags.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const t of tags) {
+    const i = t.indexOf("=");
+    if (i <= 0) throw new UsageError(`--tag "${t}": expected KEY=VALUE`);
+    out[t.slice(0, i)] = t.slice(i + 1);
+  }
+  if (Object.keys(out).length > 15) throw new UsageError("Key Vault allows at most 15 tags per secret");
+  return out;
+}
+
+/** Picks the value source: `--file` (`-` is stdin), `--value`, or stdin when it is not a terminal. */
+export function valueSource(opts: VaultSetOptions, stdinIsTerminal: boolean): ValueSource {
+  if (opts.file !== undefined && opts.value !== undefined) {
+    throw new UsageError("give either --file or --value, not both");
+  }
+  if (opts.file !== undefined) return opts.file === "-" ? { kind: "stdin" } : { kind: "file", path: opts.file };
+  if (opts.value !== undefined) return { kind: "value", value: opts.value };
+  if (stdinIsTerminal) {
+    throw new UsageError("no value: give --file FILE, pipe the value on stdin, or (less safely) --value VALUE");
+  }
+  return { kind: "stdin" };
+}
+
+/** Reads the value as UTF-8 text (Key Vault secrets are text). Empty or non-UTF-8 values are refused. */
+export async function readValue(source: ValueSource): Promise<string> {
+  let bytes: Uint8Array;
+  switch (source.kind) {
+    case "value":
+      bytes = new TextEncoder().encode(source.value);
+      break;
+    case "file":
+      try {
+        bytes = await Deno.readFile(source.path);
+      } catch (e) {
+        throw new CliError(`cannot read --file ${source.path}: ${(e as Error).message}`);
+      }
+      break;
+    case "stdin":
+      bytes = new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
+      break;
+  }
+  if (bytes.length === 0) throw new CliError("the value is empty: refusing to set an empty secret");
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new CliError(
+      "the value is not UTF-8 text; Key Vault secrets are text: base64-encode binary data and read it with " +
+        "remoteRef.decodingStrategy: Base64",
+    );
+  }
+}
+
+/** Whether a `remoteRef.key` names Key Vault secret `name` (`name` or `secret/name`; names are case-insensitive). */
+export function keyMatches(remoteKey: string, name: string): boolean {
+  const k = remoteKey.startsWith("secret/") ? remoteKey.slice("secret/".length) : remoteKey;
+  return k.toLowerCase() === name.toLowerCase();
+}
+
+/** A store as the plugin addresses it. */
+export interface StoreId {
+  kind: "SecretStore" | "ClusterSecretStore";
+  name: string;
+  namespace?: string;
+}
+
+/**
+ * How an ExternalSecret uses secret `name` of `store`: `follows` (reads the latest version), `pinned` (only pinned
+ * versions), or undefined when it does not read it through that store.
+ */
+export function referenceOf(es: ExternalSecret, store: StoreId, name: string): "follows" | "pinned" | undefined {
+  const esKind = es.spec.secretStoreRef?.kind ?? "SecretStore";
+  const esStore = es.spec.secretStoreRef?.name;
+  const viaStore = (ref: { kind?: string; name?: string } | undefined): boolean => {
+    const kind = ref ? ref.kind ?? "SecretStore" : esKind;
+    const n = ref ? ref.name : esStore;
+    if (kind !== store.kind || n !== store.name) return false;
+    return kind === "ClusterSecretStore" || es.metadata.namespace === store.namespace;
+  };
+  let pinned = false;
+  for (const item of es.spec.data ?? []) {
+    if (!keyMatches(item.remoteRef.key, name) || !viaStore(item.sourceRef?.storeRef)) continue;
+    if (item.remoteRef.version) pinned = true;
+    else return "follows";
+  }
+  for (const item of es.spec.dataFrom ?? []) {
+    const ref = item.extract;
+    if (!ref || !keyMatches(ref.key, name) || !viaStore(item.sourceRef?.storeRef)) continue;
+    if (ref.version) pinned = true;
+    else return "follows";
+  }
+  return pinned ? "pinned" : undefined;
+}
+
+/**
+ * The `data-hash` the target Secret will carry once it holds `value`, when that can be known from `value` alone:
+ * every `data[]` item reads this key (latest version) through this store, no `dataFrom`, no templates from other
+ * objects, creationPolicy Owner or Orphan. Computed with the controller's own planner and template engine.
+ */
+export async function expectedDataHash(
+  es: ExternalSecret,
+  store: StoreId,
+  name: string,
+  value: string,
+): Promise<string | undefined> {
+  const policy = es.spec.target?.creationPolicy ?? "Owner";
+  if (policy !== "Owner" && policy !== "Orphan") return undefined;
+  if ((es.spec.dataFrom ?? []).length > 0) return undefined;
+  if ((es.spec.target?.template?.templateFrom ?? []).some((t) => t.configMap || t.secret)) return undefined;
+  const items = es.spec.data ?? [];
+  if (items.length === 0) return undefined;
+  const single: ExternalSecret = { ...es, spec: { ...es.spec, data: [] } };
+  for (const item of items) {
+    const r = item.remoteRef;
+    if (!keyMatches(r.key, name) || r.version || r.metadataPolicy === "Fetch") return undefined;
+    if (referenceOf({ ...single, spec: { ...single.spec, data: [item] } }, store, name) !== "follows") return undefined;
+  }
+  const { selectProperty, decodeValue, checkNullBytes } = await import("../controller/providers/values.ts");
+  const { planSync } = await import("../controller/reconcile/external_secret_plan.ts");
+  const values: Record<string, Uint8Array> = {};
+  try {
+    for (const item of items) {
+      const r = item.remoteRef;
+      let v: Uint8Array = new TextEncoder().encode(r.property ? selectProperty(value, r.property, r.key) : value);
+      v = decodeValue(v, r.decodingStrategy, r.key);
+      checkNullBytes(v, r.nullBytePolicy, r.key);
+      values[item.secretKey] = v;
+    }
+  } catch {
+    return undefined;
+  }
+  const plan = await planSync({
+    es: { ...es, metadata: { ...es.metadata, uid: es.metadata.uid ?? "" } },
+    target: undefined,
+    values,
+    now: new Date(),
+  });
+  if (plan.failure || !plan.write) return undefined;
+  return plan.write.secret.metadata?.annotations?.[ANNOTATION_DATA_HASH];
+}
+
+/** Whether the target Secret of `es` holds the new value (by data hash; values are never shown). */
+export async function verifyTarget(
+  client: KubeClient,
+  es: ExternalSecret,
+  expected: string | undefined,
+): Promise<{ ok: boolean; message: string }> {
+  const ns = es.metadata.namespace!;
+  const name = targetSecretName(es);
+  let secret;
+  try {
+    secret = await client.get(secrets, name, { namespace: ns });
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+    const none = es.spec.target?.creationPolicy === "None";
+    return {
+      ok: none,
+      message: none ? "refreshed (creationPolicy None: no Secret to check)" : `Secret ${ns}/${name} does not exist`,
+    };
+  }
+  const actual = dataHash(secretDataBytes(secret));
+  const annotated = secret.metadata?.annotations?.[ANNOTATION_DATA_HASH];
+  if (expected !== undefined) {
+    return actual === expected ? { ok: true, message: `Secret ${ns}/${name} holds the new value` } : {
+      ok: false,
+      message: `Secret ${ns}/${name} was refreshed after the write but its data is not what the new value renders to ` +
+        "(is the template non-deterministic, or did someone edit the Secret?)",
+    };
+  }
+  return annotated === actual
+    ? {
+      ok: true,
+      message: `Secret ${ns}/${name} refreshed after the write (its data comes from more than this key, so the ` +
+        "refresh is checked, not the bytes)",
+    }
+    : { ok: false, message: `Secret ${ns}/${name} does not match the controller's data-hash annotation` };
+}
+
+function flagOrEnv(flag: string | undefined, env: string): string | undefined {
+  return flag ?? (Deno.env.get(env) || undefined);
+}
+
+async function readStore(client: KubeClient, id: StoreId): Promise<StoreRef> {
+  let store: SecretStore | ClusterSecretStore;
+  try {
+    store = id.kind === "ClusterSecretStore"
+      ? await client.get(clusterSecretStores, id.name) as unknown as ClusterSecretStore
+      : await client.get(secretStores, id.name, { namespace: id.namespace! }) as unknown as SecretStore;
+  } catch (e) {
+    if (isNotFound(e)) {
+      throw new CliError(
+        `${id.kind} "${id.name}" not found${id.namespace ? ` in namespace "${id.namespace}"` : ""}`,
+      );
+    }
+    throw e;
+  }
+  if (!store.spec.provider?.azurekv) {
+    throw new CliError(
+      `${id.kind} "${id.name}" does not use the azurekv provider: only Azure Key Vault can be written`,
+    );
+  }
+  return {
+    kind: id.kind,
+    name: id.name,
+    ...(id.namespace ? { namespace: id.namespace } : {}),
+    uid: store.metadata.uid ?? "",
+    resourceVersion: String(store.metadata.generation ?? 0),
+    spec: store.spec,
+  };
+}
+
+async function vaultClient(
+  client: KubeClient,
+  store: StoreRef,
+  opts: VaultSetOptions,
+  credentialNamespace: string | undefined,
+): Promise<{ kv: SecretsClient; identity: string; vaultUrl: string }> {
+  const authorityHost = flagOrEnv(opts.azureAuthorityHost, "AZURE_AUTHORITY_HOST");
+  const disableChallenge = opts.azureDisableChallengeResourceVerification === true ||
+    Deno.env.get("KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION") === "true";
+  const spec = store.spec.provider.azurekv as AzureKVProvider;
+  if (opts.useLocalCredentials) {
+    const { DefaultAzureCredential } = await import("@azure/identity");
+    const { AzureKeyVaultClient } = await import("../controller/providers/azure/key_vault.ts");
+    const { checkVaultUrl } = await import("../controller/providers/azure/provider.ts");
+    checkVaultUrl(spec.vaultUrl);
+    const credential = new DefaultAzureCredential(
+      authorityHost ? { authorityHost, disableInstanceDiscovery: true } : {},
+    );
+    const identity = "your own Azure credentials (DefaultAzureCredential)";
+    // A variable, not a literal: the shape of ResolvedAuth grows (redaction), and nothing here is secret.
+    const auth = { credential, identity, fingerprint: "local", redact: (text: string): string => text };
+    const kv = new AzureKeyVaultClient({
+      vaultUrl: spec.vaultUrl,
+      auth,
+      ...(disableChallenge ? { disableChallengeResourceVerification: true } : {}),
+    });
+    return { kv, identity, vaultUrl: spec.vaultUrl };
+  }
+  const { AzureKeyVaultProvider } = await import("../controller/providers/azure/provider.ts");
+  const { KubeCredentialSource } = await import("../controller/reconcile/store_clients.ts");
+  const { InvalidStoreError } = await import("../controller/providers/provider.ts");
+  const provider = new AzureKeyVaultProvider({
+    ...(authorityHost ? { authorityHost } : {}),
+    ...(disableChallenge ? { disableChallengeResourceVerification: true } : {}),
+  });
+  try {
+    const kv = await provider.newClient(store, credentialNamespace, new KubeCredentialSource(client));
+    return { kv, identity: `the credentials of ${store.kind}/${store.name}`, vaultUrl: spec.vaultUrl };
+  } catch (e) {
+    if (e instanceof InvalidStoreError) {
+      const hint = store.kind === "ClusterSecretStore" && credentialNamespace === undefined &&
+          /has no namespace/.test(e.message)
+        ? " (give -n NAMESPACE to use the credentials in that namespace)"
+        : "";
+      throw new CliError(`cannot use ${store.kind} "${store.name}": ${e.message}${hint}`);
+    }
+    throw e;
+  }
+}
+
+/** Runs `vault set`; returns the exit code. */
+export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out: Output): Promise<number> {
+  requireOutput(flags, [], "vault set");
+  if ((opts.store === undefined) === (opts.clusterStore === undefined)) {
+    throw new UsageError("name the store to write through: exactly one of --store NAME or --cluster-store NAME");
+  }
+  const name = parseSecretName(opts.name);
+  const tags = parseTags(opts.tag);
+  const source = valueSource(opts, Deno.stdin.isTerminal());
+  if (opts.wait && !opts.sync) throw new UsageError("--wait needs --sync");
+  if (opts.waitTimeout !== undefined && !opts.wait) throw new UsageError("--wait-timeout needs --wait");
+  const timeoutMs = opts.waitTimeout !== undefined ? parseTimeout(opts.waitTimeout) : DEFAULT_WAIT_MS;
+  if (source.kind === "value") {
+    out.warn(
+      "--value puts the secret in your shell history and in the process list; prefer --file FILE or stdin",
+    );
+  }
+  const value = await readValue(source);
+
+  const client = await connect(flags, (w) => out.warn(w));
+  try {
+    const scope = scopeOf(flags, client.namespace);
+    const id: StoreId = opts.clusterStore !== undefined
+      ? { kind: "ClusterSecretStore", name: opts.clusterStore }
+      : { kind: "SecretStore", name: opts.store!, namespace: scope.namespace ?? client.namespace };
+    if (id.kind === "SecretStore" && flags.allNamespaces) {
+      throw new UsageError("--store names a SecretStore in one namespace: use -n, not -A");
+    }
+    const store = await readStore(client, id);
+    const credNs = id.kind === "SecretStore" ? id.namespace : (scope.explicit ? scope.namespace : undefined);
+    const { kv, identity, vaultUrl } = await vaultClient(client, store, opts, credNs);
+    let version: string;
+    try {
+      ({ version } = await kv.pushSecret(name, new TextEncoder().encode(value), {
+        ...(opts.contentType ? { contentType: opts.contentType } : {}),
+        ...(tags ? { tags } : {}),
+      }));
+    } finally {
+      await kv.close();
+    }
+    const writtenAt = Date.now();
+    out.out(
+      `secret "${name}" set in Key Vault ${vaultUrl}: version ${version || "(unknown)"}, ${
+        byteSize(new TextEncoder().encode(value).length)
+      }, written with ${identity}`,
+    );
+    if (!opts.sync) return ExitCode.Ok;
+
+    // The ExternalSecrets that read this key through this store: a ClusterSecretStore serves every namespace
+    // (unless -n narrows it), a SecretStore only its own.
+    const esNamespace = id.kind === "SecretStore" ? id.namespace : (scope.explicit ? scope.namespace : undefined);
+    const all = await listAll(client, externalSecrets, {
+      ...(esNamespace !== undefined ? { namespace: esNamespace } : {}),
+      ...(flags.selector !== undefined ? { labelSelector: flags.selector } : {}),
+    }) as unknown as ExternalSecret[];
+    const following: ExternalSecret[] = [];
+    for (const es of all) {
+      const ref = referenceOf(es, id, name);
+      if (ref === "follows") following.push(es);
+      else if (ref === "pinned") out.warn(`${keyOf(es)} pins a version of "${name}": not synced (it will not change)`);
+    }
+    const where = esNamespace === undefined ? "in any namespace" : `in namespace "${esNamespace}"`;
+    if (following.length === 0) {
+      out.out(`no ExternalSecret ${where} reads "${name}" through ${id.kind}/${id.name}: nothing to sync`);
+      return ExitCode.Ok;
+    }
+    // A forced sync may reuse a value the controller read up to FRESH_READ_MS before it: start after that, so the
+    // controller reads the version just written.
+    const earliest = writtenAt + FRESH_READ_MS + 250;
+    if (Date.now() < earliest) await new Promise((r) => setTimeout(r, earliest - Date.now()));
+    const baseline = opts.wait ? await readBaseline(client, following.map((es) => es.metadata.namespace!)) : undefined;
+    const { requests, errors } = await forceSyncAll(client, following, out, (req) => {
+      out.out(
+        `externalsecret.external-secrets.io/${req.es.metadata.name} sync requested (namespace ${req.es.metadata.namespace})`,
+      );
+    });
+    if (!opts.wait) return errors > 0 ? ExitCode.Error : ExitCode.Ok;
+    const expected = new Map<string, string | undefined>();
+    for (const r of requests) expected.set(keyOf(r.es), await expectedDataHash(r.es, id, name, value));
+    const outcomes: SyncOutcome[] = await waitForSyncs(client, requests, {
+      timeoutMs,
+      baseline,
+      verify: (es) => verifyTarget(client, es, expected.get(keyOf(es))),
+      onOutcome: (o) => out.out(outcomeLine(o, out)),
+    });
+    return exitCodeOf(outcomes, errors > 0);
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    // Key Vault and Entra errors: the provider's messages name the vault and identity, never the value.
+    if (e instanceof Error && (e.name === "ProviderError" || e.name === "NoSecretError")) {
+      throw new CliError(`cannot set secret "${name}": ${e.message}`);
+    }
+    throw e;
+  } finally {
+    client.close();
+  }
+}
