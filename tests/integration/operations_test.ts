@@ -111,6 +111,56 @@ Deno.test("operating the controller", async (t) => {
       );
     });
 
+    await t.step(
+      "remoteRef property, version and decodingStrategy; a missing Key Vault secret keeps the Secret",
+      async () => {
+        const v1 = az.setSecret(
+          "zaldre",
+          "db",
+          JSON.stringify({ user: "app", password: btoa("pa55"), nested: { port: 5432 } }),
+        );
+        az.setSecret("zaldre", "db", JSON.stringify({ user: "app2", password: btoa("changed"), nested: { port: 1 } }));
+        await apply(cp, {
+          apiVersion: "external-secrets.io/v1",
+          kind: "ExternalSecret",
+          metadata: { name: "db", namespace: ns },
+          spec: {
+            secretStoreRef: { kind: "ClusterSecretStore", name: "azure-keyvault-cluster-store" },
+            data: [
+              { secretKey: "user", remoteRef: { key: "secret/db", property: "user" } },
+              { secretKey: "port", remoteRef: { key: "db", property: "nested.port" } },
+              {
+                secretKey: "pinned-password",
+                remoteRef: { key: "db", version: v1.version, property: "password", decodingStrategy: "Base64" },
+              },
+            ],
+          },
+        });
+        const s = await eventually("db synced", async () => {
+          const x = await getJson<Secret>(cp, ["secret", "-n", ns, "db"]);
+          return x?.data ? x : undefined;
+        });
+        assert.equal(secretValue(s, "user"), "app2");
+        assert.equal(secretValue(s, "port"), "1");
+        assert.equal(secretValue(s, "pinned-password"), "pa55", "the pinned version, base64-decoded");
+        az.deleteSecret("zaldre", "db", { purge: true });
+        await cp.kubectl(["annotate", "es", "-n", ns, "db", `force-sync=${Date.now()}`, "--overwrite"]);
+        const c = await eventually("not found", async () => {
+          const cond = ready(await getJson<ExternalSecret>(cp, ["es", "-n", ns, "db"]));
+          return cond?.status === "False" ? cond : undefined;
+        });
+        assert.match(
+          c.message ?? "",
+          /secret "db"( version \w+)? not found in Key Vault https:\/\/127\.0\.0\.1:\d+; the existing Secret is kept \(deletionPolicy Retain\)/,
+        );
+        assert.equal(
+          secretValue(await getJson<Secret>(cp, ["secret", "-n", ns, "db"]), "user"),
+          "app2",
+          "kept as it was",
+        );
+      },
+    );
+
     await t.step("logs are JSON lines with a level", () => {
       const lines = c1.logs();
       assert.ok(lines.length > 0);
