@@ -460,7 +460,15 @@ class State {
 
     const argv: GoValue[] = new Array(numIn);
     let i = 0;
-    for (; i < numFixed && i < args.length; i++) argv[i] = norm(this.evalArg(dot, fun.params[i]!, args[i]!));
+    for (; i < numFixed && i < args.length; i++) {
+      const raw = this.evalArg(dot, fun.params[i]!, args[i]!);
+      if (isBuiltin && name === "len" && raw instanceof Iface && raw.v === null) {
+        // len sees the interface value itself: a nil element of an []interface{} is a "nil pointer" to it
+        this.node = node;
+        this.errorf("error calling %s: %v", [name, "len of nil pointer"]);
+      }
+      argv[i] = norm(raw);
+    }
     if (fun.variadic) {
       for (; i < args.length; i++) argv[i] = norm(this.evalArg(dot, fun.variadic, args[i]!));
     }

@@ -11,7 +11,7 @@ import { builtinFuncMap, esoFuncMap } from "./funcs.ts";
 import type { LazyLib } from "./func.ts";
 import { ensureLibs } from "./lazy.ts";
 import { type Node, ParseFailure, parseTemplate, type Tree } from "./parser.ts";
-import { bytesToString, stringToBytes } from "./gostr.ts";
+import { bytesToString, stringToBytes, toValidUtf8 } from "./gostr.ts";
 import { GoMap, type GoValue, T } from "./values.ts";
 import { parse as parseYaml } from "yaml";
 
@@ -159,8 +159,9 @@ function makeError(
   col: number | undefined,
   secrets: string[],
 ): TemplateError {
-  const err = new TemplateError(redact(redacted, secrets), { templateName: name, phase, line, col });
-  goMessages.set(err, goMessage);
+  // raw (non-UTF-8) bytes of data show as U+FFFD in a message, as when Go's message is printed or JSON-encoded
+  const err = new TemplateError(toValidUtf8(redact(redacted, secrets)), { templateName: name, phase, line, col });
+  goMessages.set(err, toValidUtf8(goMessage));
   return err;
 }
 

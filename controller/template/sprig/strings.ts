@@ -271,7 +271,8 @@ function toCamelCase(str: string, isBig: boolean): string {
     out += r0;
   }
   if (i >= rs.length) {
-    if (found) out += r0;
+    // xstrings writes the last rune again when the input is only connectors ("  " → "   ")
+    if (r0 !== "") out += r0;
     return out;
   }
   let r1: string;
@@ -311,7 +312,8 @@ const enum W {
 function isEsc(ch: string | undefined): boolean {
   if (ch === undefined || ch.length !== 1) return false;
   const c = ch.charCodeAt(0);
-  return c >= 0xdc80 && c <= 0xdcff;
+  // utf8.RuneError itself (U+FFFD) is indistinguishable from an invalid byte for xstrings
+  return (c >= 0xdc80 && c <= 0xdcff) || c === 0xfffd;
 }
 
 /**
