@@ -136,8 +136,11 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
-/** Compiles the bundle into one binary; returns the process exit code. */
-export async function compilePlugin(): Promise<number> {
+/**
+ * Compiles the bundle into one binary, `dist/kubectl-externalsecret` (or `dist/kubectl-externalsecret-<target>` for
+ * another platform's `--target`, e.g. `aarch64-apple-darwin`, as the krew archives need); returns the exit code.
+ */
+export async function compilePlugin(target?: string): Promise<number> {
   const denort = Deno.env.get("DENORT_BIN") || undefined;
   const exists = denort !== undefined && await Deno.stat(denort).then((s) => s.isFile, () => false);
   const online = denort === undefined && await reachable("https://dl.deno.land/");
@@ -147,27 +150,29 @@ export async function compilePlugin(): Promise<number> {
     return 1;
   }
   await buildPlugin();
+  const output = target ? `${COMPILED}-${target}` : COMPILED;
   const c = await deno([
     "compile",
     "--quiet",
     "--no-config",
     ...PLUGIN_PERMISSIONS,
+    ...(target ? ["--target", target] : []),
     "--output",
-    COMPILED,
+    output,
     `${BUNDLE_DIR}/main.js`,
   ]);
   if (!c.ok) {
     console.error(`error: deno compile failed${denort ? ` with DENORT_BIN=${denort}` : ""} (see above)`);
     return 1;
   }
-  console.log(`${ROOT}${COMPILED}`);
+  console.log(`${ROOT}${output}`);
   return 0;
 }
 
 async function main(mode: string | undefined): Promise<number> {
-  if (mode === "compile") return await compilePlugin();
+  if (mode === "compile") return await compilePlugin(Deno.args[1]);
   if (mode !== undefined && mode !== "bundle") {
-    console.error("usage: deno run -A kubectl-plugin/build.ts [bundle|compile]");
+    console.error("usage: deno run -A kubectl-plugin/build.ts [bundle | compile [TARGET]]");
     return 2;
   }
   const wrapper = await buildPlugin();
