@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parse as parseYaml } from "yaml";
+import { parseDocument, visit } from "yaml";
 import { GoError } from "./func.ts";
 import { formatFloat, parseGoFloat, parseGoInt, parseGoUint } from "./go_strconv.ts";
 import { GoMap, GoSlice, type GoValue, T } from "./values.ts";
@@ -605,7 +605,21 @@ export function fromYAML(s: string): GoMap {
   const m = GoMap.of(T.iface);
   let doc: unknown;
   try {
-    doc = parseYaml(s, { version: "1.1", maxAliasCount: 100, merge: true, uniqueKeys: false });
+    const parsed = parseDocument(s, { version: "1.1", merge: true, uniqueKeys: false });
+    if (parsed.errors.length > 0) throw parsed.errors[0];
+    if (!s.endsWith("\n")) {
+      // go-yaml keeps no final line break in a block scalar that ends the input without one; `yaml` adds it
+      visit(parsed, {
+        Scalar(_key, node) {
+          if (
+            (node.type === "BLOCK_LITERAL" || node.type === "BLOCK_FOLDED") && node.range &&
+            node.range[1] >= s.length &&
+            typeof node.value === "string"
+          ) node.value = node.value.replace(/\n$/, "");
+        },
+      });
+    }
+    doc = parsed.toJS({ maxAliasCount: 100 });
   } catch (e) {
     m.m.set("Error", `error converting YAML to JSON: yaml: ${(e as Error).message.split("\n")[0]}`);
     return m;

@@ -878,6 +878,8 @@ add("eso-yaml", [
   '{{ toYaml (semver "1.2.3") }} {{ toYaml (toDate "2006-01-02" "2020-01-02") }}',
   '{{ toYaml (dict "key with spaces" "v" "multi\\nkey" "w" "yes" "bool-like key") }}',
   "{{ .yaml | fromYaml | toYaml }}",
+  '{{ fromYaml "k: |\\n  a\\n  b" | toJson }} {{ fromYaml "k: >\\n  a\\n  b" | toJson }} {{ fromYaml "k: |+\\n  a\\n" | toJson }}',
+  "{{ fromYaml (toYaml .) | toJson }}",
 ], { data: yamlData });
 
 // JWK: built from the fixture keys with node:crypto at load time (inputs only; the outputs are compared with Go)

@@ -100,6 +100,49 @@ export class Generator {
               })`,
             () => `(index . "${this.pick(["name", "user", "dash-key", "empty", "missing"])}")`,
             () => `(toYaml ${this.expr("any")})`,
+            () =>
+              `(date "${
+                this.pick(["2006-01-02", "15:04:05", "Mon Jan _2 2006", "2006-01-02T15:04:05Z07:00", "06/1/2 3PM"])
+              }" ${
+                this.pick([
+                  "(int64 1700000000)",
+                  "0",
+                  "(int64 -86400)",
+                  '(toDate "2006-01-02" "2024-02-29")',
+                  "(int 86399)",
+                ])
+              })`,
+            () =>
+              `(toDate "${this.pick(["2006-01-02", "2006-01-02 15:04", "02/01/2006"])}" ${
+                this.expr("str")
+              } | date "2006")`,
+            () => `(duration ${this.pick(['"90"', '"-3601"', "(int64 86400)", '"x"', "5"])})`,
+            () => `(durationRound ${this.pick(['"2h5m"', '"-49h"', '"1s"', '"400h"', "(int64 999999999999)"])})`,
+            () => `(semver "${this.pick(["1.2.3", "v2.0.0-rc.1+b", "1.2", "01.2.3", "x"])}" | toString)`,
+            () =>
+              `(toString (semverCompare "${this.pick([">=1.2", "~1.2.0", "^0.3", "1.x", "<2 || >3", "!=1.2.3"])}" "${
+                this.pick(["1.2.3", "0.3.9", "2.5.0", "1.2.3-beta", "4.0.0"])
+              }"))`,
+            () =>
+              `(urlParse "${this.pick(["https://u:p@h:8/p?q=1#f", "mailto:x@y", "/rel", "http://[::1]/"])}" | toJson)`,
+            () => `(sha256sum ${this.expr("str")})`,
+            () => `(adler32sum ${this.expr("str")})`,
+            () =>
+              `(printf "${this.pick(["%5.1f|%-4d|%x", "%q %v %T", "%08.3e %+d %s", "%[2]v %[1]v %v", "%c%U%o"])}" ${
+                this.expr("any")
+              } ${this.expr("any")} ${this.expr("any")})`,
+            () => `(dig "${this.pick(["a", "b", "e"])}" "dflt" ${this.expr("dict")} | toString)`,
+            () => `(abbrev ${this.int(3, 8)} ${this.expr("str")})`,
+            () => `(wrap ${this.int(1, 6)} ${this.expr("str")})`,
+            () =>
+              `(regexSplit "${this.pick(["l", ",", "[aeiou]", ""])}" ${this.expr("str")} ${
+                this.int(-1, 3)
+              } | toString)`,
+            () => `(quote (index (dict "k" ${this.expr("any")}) "${this.pick(["k", "z"])}"))`,
+            () => `(coalesce ${this.expr("any")} ${this.expr("any")} | toString)`,
+            () => `(ternary "a" "b" (empty ${this.expr("any")}))`,
+            () => `(toPrettyJson ${this.expr("any")})`,
+            () => `(fromYaml (toYaml ${this.expr("any")}) | toJson)`,
           ])();
         case "int":
           return this.pick([
@@ -249,7 +292,10 @@ export class Generator {
         const over = this.chance(0.8) ? this.expr(this.pick(["list", "dict"] as const)) : this.pick(["3", "0", '"s"']);
         return `{{ range ${decl}${over} }}${body}${els}{{ end }}`;
       }
-      if (r < 0.8) return `{{ with ${this.expr("any")} }}${this.block()}{{ else }}${this.block()}{{ end }}`;
+      if (r < 0.8) {
+        const elseWith = this.chance(0.3) ? `{{ else with ${this.expr("any")} }}${this.block()}` : "";
+        return `{{ with ${this.expr("any")} }}${this.block()}${elseWith}{{ else }}${this.block()}{{ end }}`;
+      }
       if (r < 0.88) {
         const name = `$x${this.int(1, 3)}`;
         const first = `{{ ${name} := ${this.expr("any")} }}`;
@@ -257,6 +303,10 @@ export class Generator {
         return first + this.block();
       }
       if (r < 0.92 && this.rangeDepth > 0) return this.pick(["{{ break }}", "{{ continue }}"]);
+      if (r < 0.93 && this.vars.some((v) => v.startsWith("$x"))) {
+        const v = this.pick(this.vars.filter((x) => x.startsWith("$x")));
+        return `{{ ${v} = ${this.expr("any")} }}{{ ${v} }}`;
+      }
       if (r < 0.96) return `{{- ${this.expr("any")} -}}`;
       return `{{/* c */}}${this.action()}`;
     } finally {
