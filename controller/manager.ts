@@ -138,6 +138,8 @@ export class Manager {
     // The queues need the reconcilers, which need the informers, whose callbacks feed the queues: tie the knot here.
     const queues: { es?: WorkQueue; store?: WorkQueue } = {};
     const enqueueEs = (key: string, priority: "high" | "low" = "high"): void => queues.es?.add(key, priority);
+    // When each ExternalSecret's last spec/label/annotation change was seen: a forced sync reads after it.
+    const changedAt = new Map<string, number>();
 
     const esInformer = new Informer<UntypedObject, ExternalSecret>(o.client, externalSecrets, {
       ...ns,
@@ -145,6 +147,7 @@ export class Manager {
       onChange: (c: InformerChange<ExternalSecret>) => {
         const key = `${c.object.metadata.namespace}/${c.object.metadata.name}`;
         if (c.type === "delete") {
+          changedAt.delete(key);
           dropConditionGauge(metrics.esCondition, {
             name: c.object.metadata.name!,
             namespace: c.object.metadata.namespace!,
@@ -152,7 +155,10 @@ export class Manager {
           return;
         }
         // The initial list goes behind live changes, so a new ExternalSecret is not stuck behind a restart's backlog.
-        if (metaChanged(c.old, c.object)) enqueueEs(key, esInformer.synced ? "high" : "low");
+        if (metaChanged(c.old, c.object)) {
+          changedAt.set(key, Date.now());
+          enqueueEs(key, esInformer.synced ? "high" : "low");
+        }
       },
       onError: onWatchError("externalsecrets"),
     });
@@ -219,6 +225,7 @@ export class Manager {
       log: log.child({ controller: "externalsecret" }),
       controllerClass: o.controllerClass,
       floodGate: o.floodGate,
+      changedAt: (key) => changedAt.get(key),
       jitter: keyFraction,
       now: () => new Date(),
     });

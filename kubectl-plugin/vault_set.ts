@@ -15,7 +15,6 @@ import { isNotFound } from "../controller/kube/errors.ts";
 import { clusterSecretStores, externalSecrets, secrets, secretStores } from "../controller/kube/resources.ts";
 import type { SecretsClient, StoreRef } from "../controller/providers/provider.ts";
 import { dataHash } from "../controller/reconcile/eso_hash.ts";
-import { FRESH_READ_MS } from "../controller/reconcile/fetch_cache.ts";
 import { ANNOTATION_DATA_HASH, secretDataBytes } from "../controller/reconcile/refresh.ts";
 import { CliError, ExitCode, UsageError } from "./errors.ts";
 import { connect, type GlobalFlags, requireOutput, scopeOf } from "./global.ts";
@@ -374,7 +373,6 @@ export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out
     } finally {
       await kv.close();
     }
-    const writtenAt = Date.now();
     out.out(
       `secret "${name}" set in Key Vault ${vaultUrl}: version ${version || "(unknown)"}, ${
         byteSize(new TextEncoder().encode(value).length)
@@ -400,10 +398,6 @@ export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out
       out.out(`no ExternalSecret ${where} reads "${name}" through ${id.kind}/${id.name}: nothing to sync`);
       return ExitCode.Ok;
     }
-    // A forced sync may reuse a value the controller read up to FRESH_READ_MS before it: start after that, so the
-    // controller reads the version just written.
-    const earliest = writtenAt + FRESH_READ_MS + 250;
-    if (Date.now() < earliest) await new Promise((r) => setTimeout(r, earliest - Date.now()));
     const baseline = opts.wait ? await readBaseline(client, following.map((es) => es.metadata.namespace!)) : undefined;
     const { requests, errors } = await forceSyncAll(client, following, out, (req) => {
       out.out(

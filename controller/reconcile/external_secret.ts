@@ -21,7 +21,7 @@ import type { Informer } from "../runtime/informer.ts";
 import type { Logger } from "../runtime/log.ts";
 import { type Action, awaitChange, requeue, TerminalError } from "../runtime/work_queue.ts";
 import { getCondition } from "./conditions.ts";
-import { FetchCache, FRESH_READ_MS, refreshSpreadMs } from "./fetch_cache.ts";
+import { FetchCache, refreshSpreadMs } from "./fetch_cache.ts";
 import { type ControllerMetrics, setConditionGauge } from "./metrics.ts";
 import { planFailure, planSync, type SyncPlan, targetName } from "./external_secret_plan.ts";
 import {
@@ -52,6 +52,11 @@ export interface ExternalSecretDeps {
   controllerClass: string;
   /** ESO's `--enable-flood-gate`: an ExternalSecret waits while its store is not Ready. */
   floodGate: boolean;
+  /**
+   * When the controller saw the ExternalSecret's last spec/label/annotation change (epoch ms), if it did. A forced
+   * sync wants a value read after that moment: whoever asked wrote to the vault before asking.
+   */
+  changedAt: (key: string) => number | undefined;
   /** Deterministic per-key jitter in [0, 1): spreads refreshes so a restart does not align them. */
   jitter: (key: string) => number;
   now: () => Date;
@@ -300,12 +305,13 @@ export class ExternalSecretReconciler {
       const interval = refreshIntervalMs(es);
       const lastRefresh = es.status?.refreshTime ? Date.parse(es.status.refreshTime) : 0;
       // Every refresh wants a value newer than the one it has (refreshTime has whole seconds, so "newer" means a
-      // later second: each refresh moves refreshTime forward); a forced one also wants it from the last moment.
+      // later second: each refresh moves refreshTime forward); a forced one wants a read that started after the
+      // change that forced it was seen (ExternalSecrets force-synced together still share such a read).
       const newer = lastRefresh + 1000;
       const notBefore = decision.fresh === "window"
         ? newer
         : decision.fresh === "forced"
-        ? Math.max(newer, now.getTime() - FRESH_READ_MS)
+        ? Math.max(newer, d.changedAt(key) ?? now.getTime())
         : now.getTime() - refreshSpreadMs(interval);
       const keepMs = Math.min(25 * 3_600_000, Math.max(interval, 0) + refreshSpreadMs(interval));
       // Referent authentication resolves credentials per namespace, so values are shared per namespace only.

@@ -7,7 +7,8 @@
  *   its own last refresh: its Secret then never holds data older than its refresh interval, and the first
  *   ExternalSecret due in a window pays the read for all the others due in that window. Because a reused value's read
  *   time becomes the asker's `refreshTime`, ExternalSecrets sharing a key fall into step and stay there: one read
- *   per window, cycle after cycle. A forced sync (annotation, spec change) accepts only a value being read right now.
+ *   per window, cycle after cycle. A forced sync (annotation, spec change) accepts only a read that started after the
+ *   change was seen.
  * - Errors are not cached. A value is kept only as long as some asker could still accept it (the interval of the
  *   ExternalSecret that read it), and at most `maxEntries` values are kept (oldest dropped first).
  *
@@ -96,9 +97,3 @@ export class FetchCache {
 export function refreshSpreadMs(intervalMs: number): number {
   return Math.min(5 * 60_000, Math.max(1000, intervalMs * 0.05));
 }
-
-/**
- * How old a value a forced sync accepts at most: one being read right now, give or take. It must also be newer than
- * the ExternalSecret's own last read, so a force-sync right after a sync still reads again.
- */
-export const FRESH_READ_MS = 2000;

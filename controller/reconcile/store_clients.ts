@@ -9,10 +9,10 @@
  *
  * @module
  */
+import { requestServiceAccountToken } from "../kube/auth_api.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { isNotFound } from "../kube/errors.ts";
 import { secrets, serviceAccounts } from "../kube/resources.ts";
-import type { TokenRequest } from "../kube/types.ts";
 import {
   type CredentialSource,
   InvalidStoreError,
@@ -77,22 +77,17 @@ export class KubeCredentialSource implements CredentialSource {
     audiences: string[],
     signal?: AbortSignal,
   ): Promise<{ token: string; expiresAt: Date }> {
-    const body: TokenRequest = {
-      apiVersion: "authentication.k8s.io/v1",
-      kind: "TokenRequest",
-      spec: { audiences, expirationSeconds: 3600 },
-    };
-    const res = await this.#client.create(serviceAccounts, body as never, {
-      namespace,
-      subresource: "token",
-      ...(signal ? { signal } : {}),
-    }).catch((e) => {
+    try {
+      const t = await requestServiceAccountToken(this.#client, namespace, name, {
+        audiences,
+        expirationSeconds: 3600,
+        ...(signal ? { signal } : {}),
+      });
+      return { token: t.token, expiresAt: new Date(t.expiresAt) };
+    } catch (e) {
       if (isNotFound(e)) throw new InvalidStoreError(`ServiceAccount ${namespace}/${name} does not exist`);
       throw e;
-    }) as TokenRequest;
-    const token = res.status?.token;
-    if (!token) throw new Error(`TokenRequest for ServiceAccount ${namespace}/${name} returned no token`);
-    return { token, expiresAt: new Date(res.status?.expirationTimestamp ?? Date.now() + 3_600_000) };
+    }
   }
 
   /** Forgets remembered Secret values (after an authentication failure, to re-read rotated credentials). */

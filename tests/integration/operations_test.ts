@@ -161,6 +161,40 @@ Deno.test("operating the controller", async (t) => {
       },
     );
 
+    await t.step(
+      "a force-sync right after a vault write reads the new value, even if a sibling just read the old",
+      async () => {
+        az.setSecret("zaldre", "shared-forced", "old");
+        const two = ["share-a", "share-b"].map((name) => ({
+          apiVersion: "external-secrets.io/v1",
+          kind: "ExternalSecret",
+          metadata: { name, namespace: ns },
+          spec: {
+            refreshInterval: "1h",
+            secretStoreRef: { kind: "ClusterSecretStore", name: "azure-keyvault-cluster-store" },
+            data: [{ secretKey: "k", remoteRef: { key: "shared-forced" } }],
+          },
+        }));
+        await apply(cp, ...two);
+        await eventually(
+          "both synced",
+          async () =>
+            secretValue(await getJson<Secret>(cp, ["secret", "-n", ns, "share-a"]), "k") === "old" &&
+            secretValue(await getJson<Secret>(cp, ["secret", "-n", ns, "share-b"]), "k") === "old",
+        );
+        await cp.kubectl(["annotate", "es", "-n", ns, "share-b", `force-sync=${Date.now()}`, "--overwrite"]);
+        await new Promise((r) => setTimeout(r, 300));
+        az.setSecret("zaldre", "shared-forced", "new");
+        await new Promise((r) => setTimeout(r, 200));
+        await cp.kubectl(["annotate", "es", "-n", ns, "share-a", `force-sync=${Date.now()}`, "--overwrite"]);
+        await eventually(
+          "share-a has the new value",
+          async () => secretValue(await getJson<Secret>(cp, ["secret", "-n", ns, "share-a"]), "k") === "new",
+          10_000,
+        );
+      },
+    );
+
     await t.step("logs are JSON lines with a level", () => {
       const lines = c1.logs();
       assert.ok(lines.length > 0);
