@@ -5,8 +5,9 @@
  * assertion), and ManagedIdentity (optionally a user-assigned `identityId`).
  *
  * Unlike ESO, a credential lives as long as the client that holds it, so its token is reused until near expiry
- * instead of being requested on every reconcile, and a referenced ServiceAccount's token is requested again only
- * when Entra needs a new assertion.
+ * instead of being requested on every reconcile (MSAL's cache; concurrent first requests share one exchange, see
+ * {@link coalescing}), and a referenced ServiceAccount's token is reused for most of its life (one TokenRequest per
+ * ~48 minutes, however often MSAL asks for the assertion). Client certificates go through `client_certificate.ts`.
  *
  * @module
  */
