@@ -239,6 +239,7 @@ export class Manager {
       log: log.child({ controller: "secretstore" }),
       controllerClass: o.controllerClass,
       requeueMs: o.storeRequeueMs,
+      forgetCredentials: () => credentials.forget(),
       now: () => new Date(),
     });
     const outcome =

@@ -34,6 +34,13 @@ export interface SecretStoreDeps {
   log: Logger;
   controllerClass: string;
   requeueMs: number;
+  /**
+   * How soon a store that failed validation is checked again (credentials Secrets are not watched, so this is how a
+   * fixed or newly created one is noticed). @default {30000}
+   */
+  failedRequeueMs?: number;
+  /** Drops remembered credential values, so the next check reads them again. */
+  forgetCredentials: () => void;
   now: () => Date;
 }
 
@@ -110,8 +117,12 @@ export class SecretStoreReconciler {
       ) {
         retryable = e;
       }
-      if (e instanceof ProviderError && (e.statusCode === 400 || e.statusCode === 401)) {
-        d.clients.invalidate(kind, name, namespace); // rejected credentials: re-read them next time
+      // Rejected or missing credentials: drop the client and the remembered values, so the next check reads them.
+      if (
+        e instanceof InvalidStoreError || (e instanceof ProviderError && (e.statusCode === 400 || e.statusCode === 401))
+      ) {
+        d.clients.invalidate(kind, name, namespace);
+        d.forgetCredentials();
       }
     }
 
@@ -143,6 +154,6 @@ export class SecretStoreReconciler {
     }
     setConditionGauge(gauge, labels, "Ready", condition.status);
     if (retryable) throw retryable;
-    return requeue(d.requeueMs);
+    return requeue(condition.status === "True" ? d.requeueMs : Math.min(d.requeueMs, d.failedRequeueMs ?? 30_000));
   }
 }

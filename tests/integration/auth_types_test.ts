@@ -15,6 +15,7 @@ import type { Secret } from "../../controller/kube/types.ts";
 import { type AzureEmulators, startAzureEmulators } from "../harness/azure/mod.ts";
 import { type ControlPlane, startControlPlane } from "../harness/control_plane.ts";
 import { type ControllerProcess, startController } from "../harness/controller_process.ts";
+import { eventually, ready, secretValue } from "../harness/scenario.ts";
 
 const VAULT = "authkv";
 const TOKEN = "POST /{tenant}/oauth2/v2.0/token";
@@ -23,29 +24,7 @@ const APP_SERVICE = "GET /msi/token";
 const KV_GET = "GET /secrets/{name}/{version}";
 const EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
 
-type Condition = { type: string; status: string; reason?: string; message?: string };
-const ready = (o: { status?: { conditions?: Condition[] } } | undefined): Condition | undefined =>
-  o?.status?.conditions?.find((c) => c.type === "Ready");
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ""}`);
-}
-
-function decode(secret: Secret | undefined, key: string): string | undefined {
-  const v = secret?.data?.[key];
-  return v === undefined ? undefined : new TextDecoder().decode(Uint8Array.from(atob(v), (c) => c.charCodeAt(0)));
-}
+type Condition = NonNullable<ReturnType<typeof ready>>;
 
 function b64(s: string): string {
   return btoa(String.fromCharCode(...new TextEncoder().encode(s)));
@@ -124,7 +103,7 @@ class World {
   }
 
   async targetValue(ns: string, name: string): Promise<string | undefined> {
-    return decode(await this.get<Secret>(["secret", "-n", ns, name]), "value");
+    return secretValue(await this.get<Secret>(["secret", "-n", ns, name]), "value");
   }
 
   /** Waits for the target Secret to hold `value`. */
@@ -499,7 +478,7 @@ Deno.test("every Azure auth type obtains a token from the emulators and syncs a 
             ),
           );
           const now = (await w.get<Secret>(["secret", "-n", ns, "sp-es-target"]))!;
-          assert.equal(decode(now, "value"), "v1", "the synced value is kept");
+          assert.equal(secretValue(now, "value"), "v1", "the synced value is kept");
           assert.equal(now.metadata?.resourceVersion, synced.metadata?.resourceVersion, "the Secret was not written");
           assert.equal(az.counters({ route: KV_GET, caller: clientId, afterSeq: seq }).total, 0, "no vault read");
 
