@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { retryAfterMs } from "../../runtime/rate_limiter.ts";
 import { NoSecretError, ProviderError } from "../provider.ts";
 
 interface RestErrorLike {
@@ -53,15 +54,6 @@ const AUTH_ERRORS = new Set([
   "CredentialUnavailableError",
   "AggregateAuthenticationError",
 ]);
-
-/** Parses `Retry-After` (seconds or an HTTP date) into milliseconds. */
-export function retryAfterMs(value: string | undefined | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const s = Number(value);
-  if (Number.isFinite(s)) return Math.max(0, s * 1000);
-  const at = Date.parse(value);
-  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
-}
 
 /** Keeps the first line of a text. */
 function firstLine(text: string): string {
@@ -125,7 +117,7 @@ export function mapAzureError(e: unknown, ctx: ErrorContext): Error {
     const detail = `${err.code ? `${err.code}: ` : ""}${firstLine(err.message ?? "")}`;
     if (status === 404) return new NoSecretError(`${what} not found in Key Vault ${vaultUrl}`, { cause: e });
     if (status === 429) {
-      const wait = retryAfterMs(err.response?.headers?.get("retry-after"));
+      const wait = err.response?.headers ? retryAfterMs(err.response.headers) : undefined;
       return new ProviderError(
         `Key Vault ${vaultUrl} is throttling requests (429)${
           wait !== undefined ? `, retry after ${Math.ceil(wait / 1000)} s` : ""

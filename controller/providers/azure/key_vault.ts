@@ -10,7 +10,8 @@ import { SecretClient } from "@azure/keyvault-secrets";
 import type { ExternalSecretDataRemoteRef, ExternalSecretFind } from "../../api/types.ts";
 import { type PushOptions, type SecretsClient, type ValidationResult } from "../provider.ts";
 import type { ResolvedAuth } from "./auth.ts";
-import { type ErrorContext, mapAzureError, retryAfterMs } from "./errors.ts";
+import { retryAfterMs } from "../../runtime/rate_limiter.ts";
+import { type ErrorContext, mapAzureError } from "./errors.ts";
 
 /** Outgoing traffic control for one vault host, shared by every client of that vault. */
 export interface VaultBudget {
@@ -52,7 +53,7 @@ export function budgetPolicy(
       try {
         const response = await next(request);
         if (response.status === 429 && budget) {
-          budget.throttled(host, retryAfterMs(response.headers.get("retry-after")) ?? 1000);
+          budget.throttled(host, retryAfterMs(response.headers) ?? 1000);
         }
         // 401 is the bearer challenge that precedes every first call: part of the protocol, not a failure.
         if (response.status !== 401) {
