@@ -403,6 +403,7 @@ function camelCaseToLowerCase(str: string, connector: string): string {
     for (const c of word) {
       if (isConnector(c)) out += connector;
       else if (isUpper(c)) out += mapRunes(c, (x) => x.toLowerCase());
+      else if (isEsc(c)) out += "\ufffd"; // decoded and re-encoded: an invalid byte becomes RuneError
       else out += c;
     }
   };
