@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { createKubeClient } from "./kube/mod.ts";
 import { Manager } from "./manager.ts";
 import { parseGoDuration } from "./reconcile/refresh.ts";
-import { isLogLevel, Logger } from "./runtime/log.ts";
+import { isLogLevel, Logger, Redactor } from "./runtime/log.ts";
 
 const VERSION = "0.1.0";
 
@@ -124,7 +124,9 @@ async function main(args: string[]): Promise<number> {
       exitCode: 2,
     });
   }
-  const log = new Logger({ level: f.loglevel as "info", fields: { logger: "kv-operator" } });
+  // Every secret value the controller reads is registered here and scrubbed from log lines: defence in depth.
+  const redactor = new Redactor();
+  const log = new Logger({ level: f.loglevel as "info", fields: { logger: "kv-operator" }, redactor });
   const startedAt = performance.now();
   const client = await createKubeClient({
     ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}),
@@ -143,6 +145,7 @@ async function main(args: string[]): Promise<number> {
   const manager = new Manager({
     client,
     log,
+    secretSeen: (value) => redactor.add(value),
     ...(f.namespace ? { namespace: f.namespace } : {}),
     controllerClass: f.controllerClass,
     concurrency: f.concurrent,

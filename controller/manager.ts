@@ -11,6 +11,7 @@
  */
 import type { ClusterSecretStore, ExternalSecret, SecretStore } from "./api/types.ts";
 import type { KubeClient } from "./kube/client.ts";
+import { isWatchHealthy } from "./kube/watch.ts";
 import { isNotFound } from "./kube/errors.ts";
 import { clusterSecretStores, externalSecrets, leases, secrets, secretStores } from "./kube/resources.ts";
 import type { Lease as KubeLease, Secret, UntypedObject } from "./kube/types.ts";
@@ -37,6 +38,8 @@ import { WorkQueue } from "./runtime/work_queue.ts";
 export interface ManagerOptions {
   client: KubeClient;
   log: Logger;
+  /** Told every secret value read (from Key Vault or a credentials Secret), so logs can scrub it. */
+  secretSeen?: (value: Uint8Array | string) => void;
   /** Watch only this namespace (ESO's `--namespace`); all when undefined. */
   namespace?: string;
   controllerClass: string;
@@ -125,7 +128,7 @@ export class Manager {
       budget: { acquire: (h, s) => limiter.acquire(h, s), throttled: (h, ms) => limiter.block(h, ms) },
       observe: (call, status) => metrics.providerCalls.inc({ provider: "Azure/KeyVault", call, status }),
     });
-    const credentials = new KubeCredentialSource(o.client);
+    const credentials = new KubeCredentialSource(o.client, o.secretSeen ? { onValue: o.secretSeen } : {});
     const clients = new StoreClientCache({ azurekv: azure }, credentials);
     const events = new EventRecorder(o.client, {
       clusterNamespace: o.leaderElection?.namespace ?? "default",
@@ -226,6 +229,7 @@ export class Manager {
       controllerClass: o.controllerClass,
       floodGate: o.floodGate,
       changedAt: (key) => changedAt.get(key),
+      ...(o.secretSeen ? { secretSeen: o.secretSeen } : {}),
       jitter: keyFraction,
       now: () => new Date(),
     });
@@ -284,7 +288,11 @@ export class Manager {
     if (o.health) {
       health = new HealthServer({ hostname: o.health.hostname, port: o.health.port, registry: this.registry });
       for (const inf of informers) {
-        health.addReadinessCheck(`informer-${inf.name}`, () => inf.synced || "cache not synced yet");
+        // Ready: cache synced and its watch connected (or heard from in the last 5 min while it reconnects).
+        health.addReadinessCheck(`informer-${inf.name}`, () => {
+          if (!inf.synced) return "cache not synced yet";
+          return !inf.health || isWatchHealthy(inf.health, Date.now(), 5 * 60_000) || "watch down for more than 5 min";
+        });
         health.addLivenessCheck(
           `watch-${inf.name}`,
           staleAfter(`watch of ${inf.name}`, 15 * 60_000, () => inf.health?.lastEventAt),

@@ -57,6 +57,8 @@ export interface ExternalSecretDeps {
    * sync wants a value read after that moment: whoever asked wrote to the vault before asking.
    */
   changedAt: (key: string) => number | undefined;
+  /** Told every value read from the provider (the logger scrubs them; see runtime/log.ts Redactor). */
+  secretSeen?: (value: Uint8Array) => void;
   /** Deterministic per-key jitter in [0, 1): spreads refreshes so a restart does not align them. */
   jitter: (key: string) => number;
   now: () => Date;
@@ -321,15 +323,18 @@ export class ExternalSecretReconciler {
       const entries = await Promise.all((es.spec.data ?? []).map(async (item) => {
         const ref = item.remoteRef;
         const cacheKey = `${scope}|${ref.key}|${ref.version ?? ""}|${ref.metadataPolicy ?? "None"}`;
-        const got = await d.fetches.get(cacheKey, notBefore, keepMs, () =>
-          client.getSecret(
+        const got = await d.fetches.get(cacheKey, notBefore, keepMs, async () => {
+          const value = await client.getSecret(
             {
               key: ref.key,
               ...(ref.version ? { version: ref.version } : {}),
               ...(ref.metadataPolicy ? { metadataPolicy: ref.metadataPolicy } : {}),
             },
             signal,
-          ));
+          );
+          d.secretSeen?.(value);
+          return value;
+        });
         fetchedAt = Math.min(fetchedAt, got.fetchedAt);
         let v = got.value;
         if (ref.property) {

@@ -26,10 +26,12 @@ export class KubeCredentialSource implements CredentialSource {
   readonly #client: KubeClient;
   readonly #ttlMs: number;
   readonly #values = new Map<string, { at: number; data: Record<string, string> | undefined }>();
+  readonly #onValue: ((value: string) => void) | undefined;
 
-  constructor(client: KubeClient, options: { ttlMs?: number } = {}) {
+  constructor(client: KubeClient, options: { ttlMs?: number; onValue?: (value: string) => void } = {}) {
     this.#client = client;
     this.#ttlMs = options.ttlMs ?? 30_000;
+    this.#onValue = options.onValue;
   }
 
   async secretValue(namespace: string, name: string, key: string, signal?: AbortSignal): Promise<string> {
@@ -54,7 +56,9 @@ export class KubeCredentialSource implements CredentialSource {
         })`,
       );
     }
-    return new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+    const value = new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+    this.#onValue?.(value);
+    return value;
   }
 
   async serviceAccountAnnotations(
