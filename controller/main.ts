@@ -124,8 +124,9 @@ async function main(args: string[]): Promise<number> {
       exitCode: 2,
     });
   }
-  // Every secret value the controller reads is registered here and scrubbed from log lines: defence in depth.
-  const redactor = new Redactor();
+  // Every secret value the controller reads is registered here and scrubbed from log lines: defence in depth. Values
+  // under 8 characters are not, or a short value equal to a namespace or key name would blank it from every line.
+  const redactor = new Redactor({ minLength: 8 });
   const log = new Logger({ level: f.loglevel as "info", fields: { logger: "kv-operator" }, redactor });
   const startedAt = performance.now();
   const client = await createKubeClient({
