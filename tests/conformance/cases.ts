@@ -474,6 +474,18 @@ add("sprig-lists", [
   '{{ dig 1 "def" (dict) }}',
 ]);
 
+add("sprig-must", [
+  "{{ mustPush (list 1) 2 }} {{ mustPrepend (list 1) 0 }} {{ mustFirst (list 3 4) }} {{ mustLast (list 3 4) }}",
+  "{{ mustRest (list 1 2 3) }} {{ mustInitial (list 1 2 3) }} {{ mustReverse (list 1 2) }} {{ mustUniq (list 1 1 2) }}",
+  '{{ mustWithout (list 1 2 3) 2 }} {{ mustSlice (list 1 2 3) 1 }} {{ mustCompact (list "" 1) }} {{ mustChunk 2 (list 1 2 3) }}',
+  '{{ mustPush "x" 1 }}',
+  "{{ mustFirst 5 }}",
+  "{{ mustReverse (dict) }}",
+  '{{ mustSlice "str" 1 }}',
+  "{{ mustChunk 1 nil }}",
+  '{{ pemTruststoreToPKCS12Pass "not pem" "x" }}',
+]);
+
 // --- Sprig: dicts --------------------------------------------------------------------------------------------------
 add("sprig-dicts", [
   '{{ dict "a" 1 "b" "two" }} {{ dict "odd" }} {{ dict 1 2 }} {{ dict }}',
@@ -729,6 +741,16 @@ cases.push({
   verify: {
     tpl: '{{ filterCertChain "root" .out | len | lt 100 }} {{ filterCertChain "leaf" .out }}|',
     expect: "true |",
+  },
+});
+cases.push({
+  group: "cross",
+  tpl:
+    '{{ $ca := buildCustomCert (b64enc .root) (b64enc .rootkey) }}{{ (genSignedCertWithKey "w" nil (list "w.local") 5 $ca .key).Cert }}',
+  data: { root: text("root.crt"), rootkey: text("root.key"), key: text("leaf.key") },
+  verify: {
+    tpl: '{{ certSANs .out }} {{ print .out .root | filterCertChain "leaf" | len | lt 100 }}',
+    expect: "[w.local] true",
   },
 });
 cases.push({
