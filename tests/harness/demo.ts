@@ -13,9 +13,9 @@ import { ensureEmulatorCa, startAzureEmulators } from "./azure/mod.ts";
 import { startControlPlane } from "./control_plane.ts";
 import { bundle, startController } from "./controller_process.ts";
 import { eventually, getJson, ready, SEED_DIR, seedManifest } from "./scenario.ts";
+import { kvCacheDir } from "./cache_dir.ts";
 
-const cacheHome = Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`;
-const DEMO_DIR = `${cacheHome}/kv-operator/demo`;
+const DEMO_DIR = kvCacheDir("demo");
 const REPO_ROOT = new URL("../../", import.meta.url).pathname;
 const CLIENT_ID = "7d2b9c1e-4f3a-4e8b-9c0d-1a2b3c4d5e6f";
 const CLIENT_SECRET = "demo-client-secret";

@@ -10,9 +10,9 @@
  */
 // deno-lint-ignore-file no-console -- a command-line program: its output is for people.
 import { type ControlPlaneState, startControlPlane, stopPid } from "./control_plane.ts";
+import { kvCacheDir } from "./cache_dir.ts";
 
-const cacheHome = Deno.env.get("XDG_CACHE_HOME") ?? `${Deno.env.get("HOME")}/.cache`;
-const STATE_DIR = Deno.env.get("KV_DEV_CLUSTER_DIR") ?? `${cacheHome}/kv-operator/dev-cluster`;
+const STATE_DIR = Deno.env.get("KV_DEV_CLUSTER_DIR") ?? kvCacheDir("dev-cluster");
 const STATE_FILE = `${STATE_DIR}/state.json`;
 
 async function readState(): Promise<ControlPlaneState | undefined> {

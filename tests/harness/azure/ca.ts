@@ -5,6 +5,7 @@
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import { openssl } from "./openssl.ts";
 import { generateCertificate } from "./x509.ts";
+import { kvCacheDir } from "../cache_dir.ts";
 
 export interface EmulatorCa {
   certPath: string;
@@ -26,8 +27,7 @@ export const SERVER_SANS = ["DNS:localhost", "IP:127.0.0.1", "IP:::1"];
 const STALE_LOCK_MS = 30_000;
 
 export function defaultCaDir(): string {
-  const cache = Deno.env.get("XDG_CACHE_HOME") || `${Deno.env.get("HOME") ?? "/tmp"}/.cache`;
-  return `${cache}/kv-operator/emulator-ca`;
+  return kvCacheDir("emulator-ca");
 }
 
 async function exists(path: string): Promise<boolean> {
