@@ -259,13 +259,11 @@ function toCamelCase(str: string, isBig: boolean): string {
   let i = 0;
   let isFirstUpper = false;
   let r0 = "";
-  let found = false;
   while (i < rs.length) {
     r0 = rs[i++]!;
     if (!isConnector(r0)) {
       isFirstUpper = isUpper(r0);
       r0 = isBig ? mapRunes(r0, (c) => c.toUpperCase()) : mapRunes(r0, (c) => c.toLowerCase());
-      found = true;
       break;
     }
     out += r0;
