@@ -53,7 +53,8 @@ if [ ! -x "$OUT/kube-apiserver" ]; then
   MINOR=${MINOR%%.*}
   mkdir -p "$WORK/k8s" && cd "$WORK/k8s"
   log "fetching k8s.io/kubernetes@$K8S_VERSION go.mod"
-  UPSTREAM_MOD=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
+  # `go list -m` fetches only the go.mod (the module zip comes with the build, under its progress lines).
+  UPSTREAM_MOD=$(go list -m -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
   [ -f "$UPSTREAM_MOD" ] || { log "error: could not download k8s.io/kubernetes@$K8S_VERSION from the module proxy"; exit 1; }
   {
     echo 'module local/kube-apiserver-build'
