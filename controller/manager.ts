@@ -131,8 +131,7 @@ export class Manager {
     const credentials = new KubeCredentialSource(o.client, o.secretSeen ? { onValue: o.secretSeen } : {});
     const clients = new StoreClientCache({ azurekv: azure }, credentials);
     const events = new EventRecorder(o.client, {
-      clusterNamespace: o.leaderElection?.namespace ?? "default",
-      onError: (e) => log.debug("could not record event", { error: e }),
+      onError: (e) => log.warn("could not record an event", { error: e }),
     });
     const ns = o.namespace !== undefined ? { namespace: o.namespace } : {};
     const onWatchError = (what: string) => (e: unknown) =>

@@ -6,6 +6,7 @@
  */
 
 import type {
+  ConfigMap,
   CoreEvent,
   CustomResourceDefinition,
   Event,
@@ -94,6 +95,14 @@ export const secrets: ResourceType<Secret> = resourceType<Secret>({
   version: "v1",
   plural: "secrets",
   kind: "Secret",
+  namespaced: true,
+});
+/** core/v1 ConfigMaps (templates named by an ExternalSecret's `templateFrom`). */
+export const configMaps: ResourceType<ConfigMap> = resourceType<ConfigMap>({
+  group: "",
+  version: "v1",
+  plural: "configmaps",
+  kind: "ConfigMap",
   namespaced: true,
 });
 /** core/v1 ServiceAccounts (TokenRequest: {@linkcode KubeClient.createSubresource} with `token`). */

@@ -13,6 +13,7 @@ import type {
   AuthenticationV1TokenRequest,
   CoreV1Event,
   EventsV1Event,
+  V1ConfigMap,
   V1CustomResourceDefinition,
   V1Lease,
   V1Namespace,
@@ -85,6 +86,8 @@ export type WatchEvent<T> =
 export type Secret = Wire<V1Secret>;
 /** core/v1 ServiceAccount. */
 export type ServiceAccount = Wire<V1ServiceAccount>;
+/** core/v1 ConfigMap. */
+export type ConfigMap = Wire<V1ConfigMap>;
 /** authentication.k8s.io/v1 TokenRequest (the `token` subresource of a ServiceAccount). */
 export type TokenRequest = Wire<AuthenticationV1TokenRequest>;
 /** core/v1 Namespace. */

@@ -12,8 +12,9 @@ import type { ClusterSecretStore, ExternalSecret, SecretStore } from "../api/typ
 import type { KubeClient } from "../kube/client.ts";
 import { isAlreadyExists, isConflict, isNotFound } from "../kube/errors.ts";
 import { addFinalizerPatch, mergePatch, removeFinalizerPatch } from "../kube/patch.ts";
-import { externalSecrets, namespaces, secrets } from "../kube/resources.ts";
+import { configMaps, externalSecrets, namespaces, secrets } from "../kube/resources.ts";
 import type { Namespace, Secret, UntypedObject } from "../kube/types.ts";
+import type { TemplateSources } from "../template/mod.ts";
 import { InvalidStoreError, NoSecretError, ProviderError, type StoreRef } from "../providers/provider.ts";
 import { checkNullBytes, decodeValue, selectProperty } from "../providers/values.ts";
 import type { EventRecorder } from "../runtime/events.ts";
@@ -353,12 +354,25 @@ export class ExternalSecretReconciler {
     }
 
     // --- plan and apply ---
+    let templateSources: TemplateSources | undefined;
+    try {
+      templateSources = await this.#templateSources(es, signal);
+    } catch (e) {
+      throw await this.#failed(es, `could not read the templates named by templateFrom: ${(e as Error).message}`, e);
+    }
     let targetData: Record<string, Uint8Array> | undefined;
     const policy = es.spec.target?.creationPolicy ?? "Owner";
     if ((policy === "Merge" || policy === "CreateOrMerge") && target) targetData = await this.#readData(ns, name);
-    let plan = await planSync({ es, target, values, now: new Date(fetchedAt), ...(targetData ? { targetData } : {}) });
+    let plan = await planSync({
+      es,
+      target,
+      values,
+      now: new Date(fetchedAt),
+      ...(targetData ? { targetData } : {}),
+      ...(templateSources ? { templateSources } : {}),
+    });
     try {
-      plan = await this.#apply(es, plan, values, fetchedAt);
+      plan = await this.#apply(es, plan, values, fetchedAt, templateSources);
     } catch (e) {
       if (isConflict(e)) throw e; // the cache is behind: retry soon, quietly
       throw await this.#failed(es, `could not update secret: ${(e as Error).message}`, e);
@@ -385,6 +399,7 @@ export class ExternalSecretReconciler {
     plan: SyncPlan,
     values: Record<string, Uint8Array>,
     fetchedAt: number,
+    templateSources: TemplateSources | undefined,
   ): Promise<SyncPlan> {
     const d = this.#d;
     const ns = es.metadata.namespace!;
@@ -407,9 +422,10 @@ export class ExternalSecretReconciler {
             values,
             now: new Date(fetchedAt),
             ...(targetData ? { targetData } : {}),
+            ...(templateSources ? { templateSources } : {}),
           });
           if (again.write?.op === "create") throw e;
-          return await this.#apply(es, again, values, fetchedAt);
+          return await this.#apply(es, again, values, fetchedAt, templateSources);
         }
       case "update":
         await d.client.replace(secrets, w.secret, { namespace: ns });
@@ -424,6 +440,30 @@ export class ExternalSecretReconciler {
         await d.client.create(secrets, w.secret, { namespace: ns });
         return plan;
     }
+  }
+
+  /** The ConfigMaps and Secrets `templateFrom` names, read from the ExternalSecret's namespace (a missing one fails). */
+  async #templateSources(es: ExternalSecret, signal?: AbortSignal): Promise<TemplateSources | undefined> {
+    const from = es.spec.target?.template?.templateFrom ?? [];
+    if (!from.some((f) => f.configMap || f.secret)) return undefined;
+    const ns = es.metadata.namespace!;
+    const out: Required<TemplateSources> = { configMaps: {}, secrets: {} };
+    const opts = { namespace: ns, ...(signal ? { signal } : {}) };
+    for (const f of from) {
+      if (f.configMap && !(f.configMap.name in out.configMaps)) {
+        const cm = await this.#d.client.get(configMaps, f.configMap.name, opts).catch((e) => {
+          throw isNotFound(e) ? new Error(`ConfigMap ${ns}/${f.configMap!.name} does not exist`) : e;
+        });
+        out.configMaps[f.configMap.name] = cm.data ?? {};
+      }
+      if (f.secret && !(f.secret.name in out.secrets)) {
+        const s = await this.#d.client.get(secrets, f.secret.name, opts).catch((e) => {
+          throw isNotFound(e) ? new Error(`Secret ${ns}/${f.secret!.name} does not exist`) : e;
+        });
+        out.secrets[f.secret.name] = secretDataBytes(s);
+      }
+    }
+    return out;
   }
 
   async #readData(ns: string, name: string): Promise<Record<string, Uint8Array>> {

@@ -30,7 +30,7 @@ export class EventRecorder {
   readonly #instance: string;
   readonly #onError: (e: unknown) => void;
   readonly #recent = new Map<string, { name: string; namespace: string; count: number; at: number }>();
-  /** Namespace of Events about cluster-scoped objects (ClusterSecretStores). */
+  /** Namespace of Events about cluster-scoped objects (ClusterSecretStores): the API accepts only `default`. */
   readonly #clusterNamespace: string;
 
   constructor(

@@ -97,6 +97,16 @@ Deno.test("deploy manifests and least-privilege RBAC on a real control plane", a
           "name",
         ]);
         assert.notEqual(events.stdout.trim(), "", "events were recorded");
+        const storeEvents = await cp.kubectl([
+          "get",
+          "events",
+          "-n",
+          "default",
+          "--field-selector=involvedObject.name=azure-keyvault-cluster-store",
+          "-o",
+          "jsonpath={.items[*].reason}",
+        ]);
+        assert.match(storeEvents.stdout, /Valid/, "the cluster-scoped store's events are in default, as the API wants");
         const refused = controller.logs().filter((l) => /forbidden|403/i.test(JSON.stringify(l)));
         assert.deepEqual(refused, [], "no request was refused");
       },

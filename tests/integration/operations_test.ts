@@ -195,6 +195,41 @@ Deno.test("operating the controller", async (t) => {
       },
     );
 
+    await t.step("templateFrom: a ConfigMap's templates and a literal render with the fetched values", async () => {
+      az.setSecret("zaldre", "app-password", "pa55w0rd-from-vault");
+      await apply(cp, {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "app-templates", namespace: ns },
+        data: { "app.properties": "db.user=app\ndb.password={{ .password }}\n" },
+      }, {
+        apiVersion: "external-secrets.io/v1",
+        kind: "ExternalSecret",
+        metadata: { name: "templated", namespace: ns },
+        spec: {
+          secretStoreRef: { kind: "ClusterSecretStore", name: "azure-keyvault-cluster-store" },
+          target: {
+            template: {
+              templateFrom: [
+                { configMap: { name: "app-templates", items: [{ key: "app.properties" }] } },
+                { literal: "url: postgres://app:{{ .password | urlquery }}@db:5432/app", target: "Data" },
+                { literal: "checksum/password: {{ .password | sha256sum | trunc 12 }}", target: "Annotations" },
+              ],
+            },
+          },
+          data: [{ secretKey: "password", remoteRef: { key: "app-password" } }],
+        },
+      });
+      const s = await eventually("templated", async () => {
+        const x = await getJson<Secret>(cp, ["secret", "-n", ns, "templated"]);
+        return x?.data ? x : undefined;
+      });
+      assert.equal(secretValue(s, "app.properties"), "db.user=app\ndb.password=pa55w0rd-from-vault\n");
+      assert.equal(secretValue(s, "url"), "postgres://app:pa55w0rd-from-vault@db:5432/app");
+      assert.equal(s.metadata?.annotations?.["checksum/password"]?.length, 12);
+      assert.deepEqual(Object.keys(s.data ?? {}).sort(), ["app.properties", "url"], "Replace: only templated keys");
+    });
+
     await t.step("logs are JSON lines with a level", () => {
       const lines = c1.logs();
       assert.ok(lines.length > 0);
