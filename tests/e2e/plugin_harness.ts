@@ -6,13 +6,18 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { parseAllDocuments, stringify } from "yaml";
+import { stringify } from "yaml";
 import { buildPlugin } from "../../kubectl-plugin/build.ts";
-import type { Secret } from "../../controller/kube/types.ts";
 import { type CommandResult, type ControlPlane, run } from "../harness/control_plane.ts";
 
-/** The seed's manifests. */
-export const SEED = new URL("../../../shared/seed/manifests/", import.meta.url).pathname;
+export {
+  eventually,
+  getJson,
+  ready as readyOf,
+  secretValue as decode,
+  SEED_DIR as SEED,
+  seedManifest as seedDoc,
+} from "../harness/scenario.ts";
 
 /** A built plugin: the directory to put on `PATH`, and a runner through the real kubectl. */
 export interface BuiltPlugin {
@@ -53,57 +58,12 @@ export async function buildAndInstallPlugin(
   };
 }
 
-/** Polls `fn` until it returns something other than undefined/false. */
-export async function eventually<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ""}`);
-}
-
-/** `kubectl get ... -o json` as admin, or undefined when it fails (e.g. NotFound). */
-export async function getJson<T>(cp: ControlPlane, args: string[]): Promise<T | undefined> {
-  const r = await cp.kubectl(["get", ...args, "-o", "json"]);
-  return r.code === 0 ? JSON.parse(r.stdout) as T : undefined;
-}
-
 /** `kubectl apply --server-side` of an object or a YAML text, as admin. */
 export async function apply(cp: ControlPlane, obj: unknown): Promise<void> {
   const r = await cp.kubectl(["apply", "--server-side", "--field-manager=plugin-test", "-f", "-"], {
     stdin: typeof obj === "string" ? obj : stringify(obj),
   });
   assert.equal(r.code, 0, r.stderr);
-}
-
-/** A seed manifest as an object, to point it at the emulator. */
-// deno-lint-ignore no-explicit-any -- a manifest is edited by path, as a person would with yq
-export async function seedDoc(file: string): Promise<Record<string, any>> {
-  return parseAllDocuments(await Deno.readTextFile(`${SEED}${file}`))[0]!.toJSON();
-}
-
-/** The decoded value of one key of a Secret. */
-export function decode(secret: Secret | undefined, key: string): string | undefined {
-  const v = secret?.data?.[key];
-  return v === undefined ? undefined : new TextDecoder().decode(Uint8Array.from(atob(v), (c) => c.charCodeAt(0)));
-}
-
-/** The Ready condition of an object. */
-export function readyOf(
-  o: { status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } } | undefined,
-): { type: string; status: string; reason?: string; message?: string } | undefined {
-  return o?.status?.conditions?.find((c) => c.type === "Ready");
 }
 
 /** Asserts that none of `values` (nor their base64) appears in `text`. */
