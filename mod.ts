@@ -2,6 +2,39 @@
  * Library surface of the operator: the ESO `external-secrets.io/v1` API types, the template engine and the pure
  * planner. Importing this module has no side effects.
  *
+ * @example
+ * ```ts
+ * import { renderTemplate } from "./mod.ts";
+ * renderTemplate("{{ .user }}:{{ .password | b64enc }}", { user: "jenkins", password: "s3cret" });
+ * ```
+ *
  * @module
  */
-export { renderTemplate, TemplateError } from "./controller/template/mod.ts";
+export type * from "./controller/api/types.ts";
+export {
+  renderSecretTemplate,
+  renderTemplate,
+  TemplateError,
+  type TemplateSources,
+  type TemplateSpec,
+} from "./controller/template/mod.ts";
+export {
+  planFailure,
+  type PlannedEvent,
+  planSync,
+  type SecretWrite,
+  type SyncInput,
+  type SyncPlan,
+  targetName,
+} from "./controller/reconcile/external_secret_plan.ts";
+export {
+  decideRefresh,
+  isSecretValid,
+  msUntilNextRefresh,
+  parseGoDuration,
+  type RefreshDecision,
+  shouldRefresh,
+  summarizeSecret,
+  type TargetSecret,
+} from "./controller/reconcile/refresh.ts";
+export { dataHash, metaHash, syncedResourceVersion } from "./controller/reconcile/eso_hash.ts";
