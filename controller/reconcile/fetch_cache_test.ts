@@ -15,11 +15,33 @@ Deno.test("FetchCache.get() shares one in-flight read between concurrent askers"
     await gate;
     return bytes("v1");
   };
-  const all = Promise.all(Array.from({ length: 50 }, () => cache.get("kv/a", Date.now(), HOUR, read)));
+  // As for ExternalSecrets force-synced together: each wants a read that started after the change it saw.
+  const seen = Date.now();
+  const all = Promise.all(Array.from({ length: 50 }, () => cache.get("kv/a", seen, HOUR, read)));
   release();
   const results = await all;
   assert.equal(reads, 1);
   assert.ok(results.every((r) => text(r.value) === "v1"));
+});
+
+Deno.test("FetchCache.get() does not join a read that started before the asker's change was seen", async () => {
+  let now = 1000;
+  const cache = new FetchCache({ now: () => now });
+  let reads = 0;
+  let release!: () => void;
+  const gate = new Promise<void>((r) => release = r);
+  const read = async (): Promise<Uint8Array> => {
+    reads++;
+    await gate;
+    return bytes(`v${reads}`);
+  };
+  const early = cache.get("k", 1000, HOUR, read);
+  now = 1005;
+  const late = cache.get("k", 1005, HOUR, read); // its force-sync came after the first read started
+  release();
+  assert.equal(text((await early).value), "v1");
+  assert.equal(text((await late).value), "v2");
+  assert.equal(reads, 2);
 });
 
 Deno.test("FetchCache.get() reuses a value read after the asker's last refresh, and says when it was read", async () => {
