@@ -31,9 +31,9 @@ Deno.test("FetchCache.get() does not join a read that started before the asker's
   let release!: () => void;
   const gate = new Promise<void>((r) => release = r);
   const read = async (): Promise<Uint8Array> => {
-    reads++;
+    const n = ++reads;
     await gate;
-    return bytes(`v${reads}`);
+    return bytes(`v${n}`);
   };
   const early = cache.get("k", 1000, HOUR, read);
   now = 1005;
