@@ -39,7 +39,7 @@ run_with_progress() {
 }
 
 if [ ! -x "$OUT/etcd" ]; then
-  log "building etcd $ETCD_VERSION (first time only; about 1-3 min)"
+  log "building etcd $ETCD_VERSION (first time only; about 1 min)"
   mkdir -p "$WORK/etcd" && cd "$WORK/etcd"
   printf 'module local/etcd-build\n\ngo 1.24.0\n\nrequire go.etcd.io/etcd/server/v3 %s\n' "$ETCD_VERSION" >go.mod
   run_with_progress etcd go build -trimpath -ldflags "-s -w" -o "$OUT/etcd.tmp" go.etcd.io/etcd/server/v3
@@ -47,7 +47,7 @@ if [ ! -x "$OUT/etcd" ]; then
 fi
 
 if [ ! -x "$OUT/kube-apiserver" ]; then
-  log "building kube-apiserver $K8S_VERSION (first time only; about 10-20 min on 2 cores)"
+  log "building kube-apiserver $K8S_VERSION (first time only; about 3-5 min on 2 cores, downloads included)"
   STAGING=v0.${K8S_VERSION#v1.}
   MINOR=${K8S_VERSION#v1.}
   MINOR=${MINOR%%.*}
