@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import type { Secret } from "../../controller/kube/types.ts";
 import { startAzureEmulators } from "../harness/azure/mod.ts";
 import { startControlPlane } from "../harness/control_plane.ts";
+import { seedStore } from "../harness/scenario.ts";
 import { type ControllerProcess, startController } from "../harness/controller_process.ts";
 import {
-  apply,
   assertNoSecrets,
   buildAndInstallPlugin,
   type BuiltPlugin,
@@ -18,7 +18,6 @@ import {
   eventually,
   getJson,
   SEED,
-  seedDoc,
 } from "./plugin_harness.ts";
 
 const CLIENT_ID = "5f0c5d0e-3c1b-4c8e-9a51-0d6f3b2a7c11";
@@ -35,17 +34,8 @@ Deno.test("seed rotation: vault set --file --sync --wait exits 0 only when jenki
   let plugin: BuiltPlugin | undefined;
   const dir = await Deno.makeTempDir();
   try {
-    az.addClientSecretApp({ clientId: CLIENT_ID, secret: CLIENT_SECRET, vaults: { zaldre: "write" } });
     az.setSecret("zaldre", "docker-config-json", V1, { contentType: "application/json" });
-    for (const ns of ["jenkins", "external-secrets"]) {
-      assert.equal((await cp.kubectl(["create", "namespace", ns])).code, 0);
-    }
-    const creds = await seedDoc("03-secret-azure-credentials.yaml");
-    creds.data = { "client-id": btoa(CLIENT_ID), "client-secret": btoa(CLIENT_SECRET), "tenant-id": btoa(az.tenantId) };
-    await apply(cp, creds);
-    const css = await seedDoc("04-clustersecretstore-service-principal.yaml");
-    css.spec.provider.azurekv.vaultUrl = az.vaultUrl("zaldre");
-    await apply(cp, css);
+    await seedStore(cp, az, { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, access: "write" });
     assert.equal((await cp.kubectl(["apply", "--server-side", "-f", `${SEED}01-externalsecret-regcred.yaml`])).code, 0);
 
     controller = await startController({

@@ -7,12 +7,11 @@
  * @module
  */
 // deno-lint-ignore-file no-console -- a program for people: its output is the point.
-import { stringify } from "yaml";
 import type { ExternalSecret } from "../../controller/api/types.ts";
 import { ensureEmulatorCa, startAzureEmulators } from "./azure/mod.ts";
 import { startControlPlane } from "./control_plane.ts";
 import { bundle, startController } from "./controller_process.ts";
-import { eventually, getJson, ready, SEED_DIR, seedManifest } from "./scenario.ts";
+import { eventually, getJson, ready, SEED_DIR, seedStore } from "./scenario.ts";
 import { kvCacheDir } from "./cache_dir.ts";
 
 const DEMO_DIR = kvCacheDir("demo");
@@ -72,19 +71,11 @@ async function main(): Promise<number> {
     await cp.stop().catch(() => {});
   };
   try {
-    az.addClientSecretApp({ clientId: CLIENT_ID, secret: CLIENT_SECRET, vaults: { zaldre: "write" } });
     az.setSecret("zaldre", "docker-config-json", SEED_SECRET, { contentType: "application/json" });
 
     step("applying the seed's manifests (03 and 04 pointed at the emulator; 01, 02, 05 as they are)");
-    for (const ns of ["jenkins", "my-namespace", "external-secrets"]) await cp.kubectl(["create", "namespace", ns]);
-    const creds = await seedManifest("03-secret-azure-credentials.yaml");
-    creds.data = { "client-id": btoa(CLIENT_ID), "client-secret": btoa(CLIENT_SECRET), "tenant-id": btoa(az.tenantId) };
-    const css = await seedManifest("04-clustersecretstore-service-principal.yaml");
-    css.spec.provider.azurekv.vaultUrl = az.vaultUrl("zaldre");
-    const applied = await cp.kubectl(["apply", "--server-side", "-f", "-"], {
-      stdin: stringify({ apiVersion: "v1", kind: "List", items: [creds, css] }),
-    });
-    if (applied.code !== 0) throw new Error(applied.stderr);
+    await seedStore(cp, az, { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, access: "write" });
+    await cp.kubectl(["create", "namespace", "my-namespace"]);
     for (
       const f of [
         "01-externalsecret-regcred.yaml",

@@ -81,7 +81,10 @@ export async function seedStore(
     secret: opts.clientSecret,
     vaults: { zaldre: opts.access ?? "read" },
   });
-  for (const ns of ["jenkins", "external-secrets"]) await cp.kubectl(["create", "namespace", ns]);
+  for (const ns of ["jenkins", "external-secrets"]) {
+    const r = await cp.kubectl(["create", "namespace", ns]);
+    if (r.code !== 0 && !/AlreadyExists/.test(r.stderr)) throw new Error(`Cannot create namespace ${ns}: ${r.stderr}`);
+  }
   const creds = await seedManifest("03-secret-azure-credentials.yaml");
   creds.data = {
     "client-id": btoa(opts.clientId),

@@ -9,15 +9,7 @@ import type { Secret } from "../../controller/kube/types.ts";
 import { startAzureEmulators } from "../harness/azure/mod.ts";
 import { type ControlPlane, startControlPlane } from "../harness/control_plane.ts";
 import { type ControllerProcess, startController } from "../harness/controller_process.ts";
-import {
-  apply,
-  eventually,
-  getJson,
-  ready,
-  secretValue,
-  SEED_DIR as SEED,
-  seedManifest as seedDoc,
-} from "../harness/scenario.ts";
+import { apply, eventually, getJson, ready, secretValue, SEED_DIR as SEED, seedStore } from "../harness/scenario.ts";
 
 const CLIENT_ID = "5f0c5d0e-3c1b-4c8e-9a51-0d6f3b2a7c11";
 const CLIENT_SECRET = "emulator-known-client-secret";
@@ -36,20 +28,11 @@ Deno.test("seed scenario on a real control plane with the Azure emulators", asyn
   const az = await startAzureEmulators({ vaults: ["zaldre"] });
   let controller: ControllerProcess | undefined;
   try {
-    az.addClientSecretApp({ clientId: CLIENT_ID, secret: CLIENT_SECRET, vaults: { zaldre: "read" } });
     az.setSecret("zaldre", "docker-config-json", DOCKER_V1, { contentType: "application/json" });
-    for (const ns of ["jenkins", "my-namespace", "external-secrets"]) {
-      assert.equal((await cp.kubectl(["create", "namespace", ns])).code, 0);
-    }
-
     // 03 with the emulator's credentials, 04 with the emulator's vault URL; 01 verbatim.
-    const creds = await seedDoc("03-secret-azure-credentials.yaml");
-    creds.data = { "client-id": btoa(CLIENT_ID), "client-secret": btoa(CLIENT_SECRET), "tenant-id": btoa(az.tenantId) };
-    await apply(cp, creds);
-    const css = await seedDoc("04-clustersecretstore-service-principal.yaml");
-    assert.equal(css.spec.provider.azurekv.tenantId, az.tenantId, "the emulator serves the seed's tenant");
-    css.spec.provider.azurekv.vaultUrl = az.vaultUrl("zaldre");
-    await apply(cp, css);
+    const css = await seedStore(cp, az, { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    assert.equal(css.spec.provider.azurekv?.tenantId, az.tenantId, "the emulator serves the seed's tenant");
+    assert.equal((await cp.kubectl(["create", "namespace", "my-namespace"])).code, 0);
     const r01 = await cp.kubectl(["apply", "--server-side", "-f", `${SEED}01-externalsecret-regcred.yaml`]);
     assert.equal(r01.code, 0, r01.stderr);
 
