@@ -413,7 +413,7 @@ export class KubeClient implements Disposable {
     if (creds.token) h.push(["authorization", `Bearer ${creds.token}`]);
     else if (creds.basic) {
       const bytes = new TextEncoder().encode(`${creds.basic.username}:${creds.basic.password}`);
-      h.push(["authorization", `Basic ${btoa(String.fromCharCode(...bytes))}`]);
+      h.push(["authorization", `Basic ${bytes.toBase64()}`]);
     }
     const imp = this.#conn.impersonation;
     if (imp) {
@@ -581,7 +581,7 @@ export function secretStrings(body: unknown): string[] {
       out.push(v);
       if (decode) {
         try {
-          out.push(new TextDecoder().decode(Uint8Array.from(atob(v), (c) => c.charCodeAt(0))));
+          out.push(new TextDecoder().decode(Uint8Array.fromBase64(v)));
         } catch {
           // not base64: nothing more to redact
         }

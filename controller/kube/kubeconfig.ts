@@ -404,8 +404,7 @@ export interface KubeconfigConnectionOptions extends SelectOptions {
 
 function decodeData(value: string, what: string, where: string): string {
   try {
-    const bin = atob(value.replace(/\s+/g, ""));
-    return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+    return new TextDecoder().decode(Uint8Array.fromBase64(value.replace(/\s+/g, "")));
   } catch {
     throw new KubeConfigError(`Cannot use ${where}: ${what} is not valid base64`);
   }

@@ -70,15 +70,9 @@ function ownerReference(es: ExternalSecret): OwnerReference {
   };
 }
 
-function b64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
 function encodeData(data: Record<string, Uint8Array>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of Object.keys(data).sort()) out[k] = b64(data[k]!);
+  for (const k of Object.keys(data).sort()) out[k] = data[k]!.toBase64();
   return out;
 }
 

@@ -74,7 +74,7 @@ export function summarizeSecret(secret: Secret): TargetSecret {
 export function secretDataBytes(secret: Secret): Record<string, Uint8Array> {
   const out: Record<string, Uint8Array> = {};
   for (const [k, v] of Object.entries(secret.data ?? {})) {
-    out[k] = Uint8Array.from(atob(v), (c) => c.charCodeAt(0));
+    out[k] = Uint8Array.fromBase64(v);
   }
   return out;
 }

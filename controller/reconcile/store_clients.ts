@@ -56,7 +56,7 @@ export class KubeCredentialSource implements CredentialSource {
         })`,
       );
     }
-    const value = new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+    const value = new TextDecoder().decode(Uint8Array.fromBase64(b64));
     this.#onValue?.(value);
     return value;
   }

@@ -40,6 +40,10 @@ export type LogSink = (line: string) => void;
 
 const REDACTED = "[REDACTED]";
 
+function base64Of(value: string | Uint8Array): string {
+  return (typeof value === "string" ? new TextEncoder().encode(value) : value).toBase64();
+}
+
 /**
  * A set of secret values that must never reach a log line. The provider layer registers every value it fetches.
  *
@@ -76,14 +80,14 @@ export class Redactor {
   add(value: string | Uint8Array): void {
     const text = typeof value === "string" ? value : new TextDecoder().decode(value);
     this.#addOne(text);
-    this.#addOne(typeof value === "string" ? toBase64(new TextEncoder().encode(value)) : toBase64(value));
+    this.#addOne(base64Of(value));
   }
 
   /** Forgets a value (and its base64 form). */
   delete(value: string | Uint8Array): void {
     const text = typeof value === "string" ? value : new TextDecoder().decode(value);
     this.#deleteOne(text);
-    this.#deleteOne(typeof value === "string" ? toBase64(new TextEncoder().encode(value)) : toBase64(value));
+    this.#deleteOne(base64Of(value));
   }
 
   #addOne(v: string): void {
@@ -149,14 +153,6 @@ export class Redactor {
     }
     return out + s.slice(copied);
   }
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let bin = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(bin);
 }
 
 /**

@@ -110,9 +110,7 @@ export async function parseClientCertificate(pem: string): Promise<ClientCertifi
 
 function b64url(data: string | Uint8Array): string {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
 /** The token endpoint an assertion is addressed to (its `aud`). */
