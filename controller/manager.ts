@@ -12,12 +12,12 @@
 import type { ClusterSecretStore, ExternalSecret, SecretStore } from "./api/types.ts";
 import type { KubeClient } from "./kube/client.ts";
 import { isWatchHealthy } from "./kube/watch.ts";
-import { isNotFound } from "./kube/errors.ts";
+import { isConflict, isNotFound } from "./kube/errors.ts";
 import { clusterSecretStores, externalSecrets, leases, secrets, secretStores } from "./kube/resources.ts";
 import type { Lease as KubeLease, Secret, UntypedObject } from "./kube/types.ts";
 import { AzureKeyVaultProvider } from "./providers/azure/provider.ts";
 import { getCondition } from "./reconcile/conditions.ts";
-import { ExternalSecretReconciler, targetIndexKey } from "./reconcile/external_secret.ts";
+import { ExternalSecretReconciler, ReportedError, targetIndexKey } from "./reconcile/external_secret.ts";
 import { targetName } from "./reconcile/external_secret_plan.ts";
 import { FetchCache } from "./reconcile/fetch_cache.ts";
 import { dropConditionGauge, registerControllerMetrics } from "./reconcile/metrics.ts";
@@ -128,6 +128,7 @@ export class Manager {
       budget: { acquire: (h, s) => limiter.acquire(h, s), throttled: (h, ms) => limiter.block(h, ms) },
       observe: (call, status) => metrics.providerCalls.inc({ provider: "Azure/KeyVault", call, status }),
     });
+    const fetches = new FetchCache();
     const credentials = new KubeCredentialSource(o.client, o.secretSeen ? { onValue: o.secretSeen } : {});
     const clients = new StoreClientCache({ azurekv: azure }, credentials);
     const events = new EventRecorder(o.client, {
@@ -176,16 +177,12 @@ export class Manager {
       (kind: "SecretStore" | "ClusterSecretStore") => (c: InformerChange<SecretStore | ClusterSecretStore>): void => {
         const m = c.object.metadata;
         const key = kind === "ClusterSecretStore" ? m.name! : `${m.namespace}/${m.name}`;
+        const id = storeKey(kind, m.name!, kind === "SecretStore" ? m.namespace : undefined);
         queues.store?.add(`${kind}|${key}`);
+        // A deleted store's values need not wait for their keep time to leave memory.
+        if (c.type === "delete") fetches.forget(`${id}@`);
         if (c.type === "delete" || storeChanged(c.old, c.object)) {
-          for (
-            const es of esInformer.keysBy(
-              "store",
-              storeKey(kind, m.name!, kind === "SecretStore" ? m.namespace : undefined),
-            )
-          ) {
-            enqueueEs(es);
-          }
+          for (const es of esInformer.keysBy("store", id)) enqueueEs(es);
         }
       };
     const ssInformer = new Informer<UntypedObject, SecretStore>(o.client, secretStores, {
@@ -221,7 +218,7 @@ export class Manager {
       secretStores: ssInformer,
       clusterSecretStores: cssInformer,
       clients,
-      fetches: new FetchCache(),
+      fetches,
       events,
       metrics,
       log: log.child({ controller: "externalsecret" }),
@@ -247,9 +244,14 @@ export class Manager {
     });
     const outcome =
       (name: string) => (out: { key: string; result: string; error?: unknown; terminal: boolean }): void => {
-        if (out.result === "error" && !(out.error as { message?: string })?.message) {
-          log.error("reconcile failed", { controller: name, key: out.key, error: out.error });
-        }
+        // Failures the reconcilers reported themselves are logged already; a conflict means our cache was behind
+        // (retried at once); anything else is unexpected.
+        if (out.result !== "error" || out.error instanceof ReportedError) return;
+        log[isConflict(out.error) ? "debug" : "warn"]("reconcile failed", {
+          controller: name,
+          key: out.key,
+          error: out.error,
+        });
       };
     const esQueue = queues.es = new WorkQueue({
       name: "externalsecret",

@@ -15,7 +15,7 @@ import { addFinalizerPatch, mergePatch, removeFinalizerPatch } from "../kube/pat
 import { configMaps, externalSecrets, namespaces, secrets } from "../kube/resources.ts";
 import type { Namespace, Secret, UntypedObject } from "../kube/types.ts";
 import type { TemplateSources } from "../template/mod.ts";
-import { InvalidStoreError, NoSecretError, ProviderError, type StoreRef } from "../providers/provider.ts";
+import { InvalidStoreError, NoSecretError, type StoreRef } from "../providers/provider.ts";
 import { checkNullBytes, decodeValue, selectProperty } from "../providers/values.ts";
 import type { EventRecorder } from "../runtime/events.ts";
 import type { Informer } from "../runtime/informer.ts";
@@ -33,9 +33,17 @@ import {
   summarizeSecret,
   type TargetSecret,
 } from "./refresh.ts";
-import { type StoreClientCache, storeKey } from "./store_clients.ts";
+import { type StoreClientCache, storeKey, storeRefOf } from "./store_clients.ts";
 
 export const FINALIZER = "externalsecrets.external-secrets.io/externalsecret-cleanup";
+
+/**
+ * A failure the reconciler has already reported (condition, Event, log line). The queue still retries it by its
+ * cause (a TerminalError cause: not until the object changes; a ProviderError cause: after its Retry-After).
+ */
+export class ReportedError extends Error {
+  override readonly name = "ReportedError";
+}
 
 /** Everything the reconciler reads from and writes to. */
 export interface ExternalSecretDeps {
@@ -86,15 +94,7 @@ export function resolveStore(
   if (!store) return undefined;
   return {
     store,
-    ref: {
-      kind,
-      name,
-      ...(kind === "SecretStore" ? { namespace: es.metadata.namespace! } : {}),
-      uid: store.metadata.uid ?? "",
-      // The generation, not the resourceVersion: a status write must not discard the client and its token.
-      resourceVersion: String(store.metadata.generation ?? 0),
-      spec: store.spec,
-    },
+    ref: storeRefOf(kind, store),
   };
 }
 
@@ -223,11 +223,8 @@ export class ExternalSecretReconciler {
       reason: "SecretSyncedError",
       error: message,
     });
-    if (error instanceof TerminalError || error instanceof InvalidStoreError) {
-      return new TerminalError(message, { cause: error });
-    }
-    const retryAfterMs = error instanceof ProviderError ? error.retryAfterMs : undefined;
-    return Object.assign(new Error(message, { cause: error }), retryAfterMs !== undefined ? { retryAfterMs } : {});
+    const terminal = error instanceof TerminalError || error instanceof InvalidStoreError;
+    return new ReportedError(message, { cause: terminal ? new TerminalError(message, { cause: error }) : error });
   }
 
   async #writeStatus(es: ExternalSecret, status: ExternalSecret["status"]): Promise<void> {
@@ -430,15 +427,15 @@ export class ExternalSecretReconciler {
       case "update":
         await d.client.replace(secrets, w.secret, { namespace: ns });
         return plan;
-      case "recreate":
+      case "recreate": {
+        const uid = d.targets.get(`${ns}/${w.secret.metadata!.name}`)?.metadata.uid;
         await d.client.delete(secrets, w.secret.metadata!.name!, {
           namespace: ns,
-          ...(d.targets.get(`${ns}/${w.secret.metadata!.name}`)?.metadata.uid
-            ? { preconditions: { uid: d.targets.get(`${ns}/${w.secret.metadata!.name}`)!.metadata.uid! } }
-            : {}),
+          ...(uid ? { preconditions: { uid } } : {}),
         });
         await d.client.create(secrets, w.secret, { namespace: ns });
         return plan;
+      }
     }
   }
 

@@ -19,9 +19,9 @@ import type { Informer } from "../runtime/informer.ts";
 import type { Logger } from "../runtime/log.ts";
 import { getCondition, Reason, setCondition } from "./conditions.ts";
 import { type Action, awaitChange, requeue } from "../runtime/work_queue.ts";
-import { classMatches } from "./external_secret.ts";
+import { classMatches, ReportedError } from "./external_secret.ts";
 import { type ControllerMetrics, dropConditionGauge, setConditionGauge } from "./metrics.ts";
-import type { StoreClientCache } from "./store_clients.ts";
+import { type StoreClientCache, storeRefOf } from "./store_clients.ts";
 
 /** Everything the store reconciler reads from and writes to. */
 export interface SecretStoreDeps {
@@ -77,14 +77,7 @@ export class SecretStoreReconciler {
       return awaitChange();
     }
     if (!classMatches(store, d.controllerClass)) return awaitChange();
-    const ref: StoreRef = {
-      kind,
-      name,
-      ...(namespace ? { namespace } : {}),
-      uid: store.metadata.uid ?? "",
-      resourceVersion: String(store.metadata.generation ?? 0),
-      spec: store.spec,
-    };
+    const ref = storeRefOf(kind, store);
 
     let condition: { status: "True" | "False"; reason: string; message: string };
     let eventType: "Normal" | "Warning" = "Normal";
@@ -153,7 +146,7 @@ export class SecretStoreReconciler {
       });
     }
     setConditionGauge(gauge, labels, "Ready", condition.status);
-    if (retryable) throw retryable;
+    if (retryable) throw new ReportedError(retryable.message, { cause: retryable });
     return requeue(condition.status === "True" ? d.requeueMs : Math.min(d.requeueMs, d.failedRequeueMs ?? 30_000));
   }
 }

@@ -100,6 +100,22 @@ export class KubeCredentialSource implements CredentialSource {
   }
 }
 
+/** A store object as the provider sees it. */
+export function storeRefOf(
+  kind: "SecretStore" | "ClusterSecretStore",
+  store: { metadata: { name?: string; namespace?: string; uid?: string; generation?: number }; spec: StoreRef["spec"] },
+): StoreRef {
+  return {
+    kind,
+    name: store.metadata.name!,
+    ...(kind === "SecretStore" ? { namespace: store.metadata.namespace! } : {}),
+    uid: store.metadata.uid ?? "",
+    // The generation, not the resourceVersion: a status write must not discard the client and its token.
+    resourceVersion: String(store.metadata.generation ?? 0),
+    spec: store.spec,
+  };
+}
+
 /** The cache key of a store reference: `Kind/namespace/name` or `Kind/name`. */
 export function storeKey(kind: string, name: string, namespace?: string): string {
   return namespace ? `${kind}/${namespace}/${name}` : `${kind}/${name}`;

@@ -240,7 +240,7 @@ async function startProcess(bin: string, args: string[], logPath: string, detach
 }
 
 /** True while the process exists and has not exited (a zombie child of ours counts as exited). */
-function running(pid: number): boolean {
+export function running(pid: number): boolean {
   try {
     return !/^State:\s+Z/m.test(Deno.readTextFileSync(`/proc/${pid}/status`));
   } catch {

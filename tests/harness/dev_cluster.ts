@@ -9,7 +9,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console -- a command-line program: its output is for people.
-import { type ControlPlaneState, startControlPlane, stopPid } from "./control_plane.ts";
+import { type ControlPlaneState, running, startControlPlane, stopPid } from "./control_plane.ts";
 import { kvCacheDir } from "./cache_dir.ts";
 
 const STATE_DIR = Deno.env.get("KV_DEV_CLUSTER_DIR") ?? kvCacheDir("dev-cluster");
@@ -23,16 +23,8 @@ async function readState(): Promise<ControlPlaneState | undefined> {
   }
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    return !/^State:\s+Z/m.test(Deno.readTextFileSync(`/proc/${pid}/status`));
-  } catch {
-    return false;
-  }
-}
-
 async function healthy(state: ControlPlaneState): Promise<boolean> {
-  return isRunning(state.apiserverPid) && isRunning(state.etcdPid) &&
+  return running(state.apiserverPid) && running(state.etcdPid) &&
     (await Deno.stat(state.kubeconfigPath).then(() => true, () => false));
 }
 
