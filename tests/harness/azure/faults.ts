@@ -1,6 +1,7 @@
 // Fault injection: rules that match requests (by service, vault, route, caller, object name) and add latency,
 // answer with an error status (429 with Retry-After, 5xx, ...) or drop the connection. Rules are evaluated in the
 // order they were added; every matching rule adds its latency, the first one that yields an outcome decides.
+import { seededRandom } from "../prng.ts";
 
 export type Service = "keyvault" | "entra" | "imds";
 
@@ -60,17 +61,8 @@ export type FaultDecision =
   | { kind: "drop"; ruleId: string }
   | { kind: "error"; ruleId: string; error: ErrorOutcome };
 
-/** Deterministic PRNG (mulberry32) so a fault run with a rate can be repeated exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so a fault run with a rate can be repeated exactly. */
+export { seededRandom };
 
 export function matches(match: FaultMatch | undefined, info: RequestInfo): boolean {
   if (!match) return true;
