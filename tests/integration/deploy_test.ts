@@ -107,8 +107,10 @@ Deno.test("deploy manifests and least-privilege RBAC on a real control plane", a
           "jsonpath={.items[*].reason}",
         ]);
         assert.match(storeEvents.stdout, /Valid/, "the cluster-scoped store's events are in default, as the API wants");
-        const refused = controller.logs().filter((l) => /forbidden|403/i.test(JSON.stringify(l)));
+        const refused = controller.logs().filter((l) => /Forbidden|"status":40[13]/.test(JSON.stringify(l)));
         assert.deepEqual(refused, [], "no request was refused");
+        const failed = controller.logs().filter((l) => l.level === "warn" || l.level === "error");
+        assert.deepEqual(failed, [], "no warnings or errors at all");
       },
     );
   } finally {

@@ -250,8 +250,10 @@ function buildCert(o: CertOpts): GoStruct {
   const cert = f.pki.createCertificate();
   cert.publicKey = pub;
   const serial = crypto.getRandomValues(new Uint8Array(16));
-  serial[0] = serial[0]! & 0x7f;
-  cert.serialNumber = hexOf(serial).replace(/^0+/, "") || "1";
+  // A positive DER INTEGER with no leading zero byte: first byte in 0x01..0x7f. (Stripping leading zero digits left
+  // odd-length hex or a first byte >= 0x80, which Go rejects as a negative serial number.)
+  serial[0] = (serial[0]! & 0x7f) | 0x01;
+  cert.serialNumber = hexOf(serial);
   const now = new Date();
   cert.validity.notBefore = now;
   cert.validity.notAfter = new Date(now.getTime() + o.days * 86400000);
