@@ -78,6 +78,7 @@ if [ ! -x "$OUT/kube-apiserver" ]; then
   mv "$OUT/kube-apiserver.tmp" "$OUT/kube-apiserver"
 fi
 
-"$OUT/etcd" --version | head -1 >&2
+# Not `| head -1`: under pipefail, etcd dying of SIGPIPE when head exits early failed a finished build (exit 141).
+"$OUT/etcd" --version 2>&1 | sed -n 1p >&2 || true
 "$OUT/kube-apiserver" --version >&2
 echo "$OUT"
