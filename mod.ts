@@ -11,6 +11,8 @@
  * @module
  */
 export type * from "./controller/api/types.ts";
+export { clusterSecretStores, externalSecrets, secretStores } from "./controller/api/resources.ts";
+export * from "./controller/api/defaults.ts";
 export {
   renderSecretTemplate,
   renderTemplate,
@@ -19,20 +21,26 @@ export {
   type TemplateSpec,
 } from "./controller/template/mod.ts";
 export {
+  failureOf,
+  type Plan,
   planFailure,
   type PlannedEvent,
   planSync,
   type SecretWrite,
   type SyncInput,
-  type SyncPlan,
-  targetName,
-} from "./controller/reconcile/external_secret_plan.ts";
+  writeOf,
+} from "./controller/reconcile/external_secret/plan.ts";
 export {
+  ANNOTATION_DATA_HASH,
   decideRefresh,
   isSecretValid,
+  LABEL_CREATED_BY,
+  LABEL_MANAGED,
   msUntilNextRefresh,
   parseGoDuration,
   type RefreshDecision,
+  refreshIntervalMs,
+  secretDataBytes,
   shouldRefresh,
   summarizeSecret,
   type TargetSecret,

@@ -19,5 +19,5 @@ Deno.test("mod.ts exports the template engine, the planner and ESO's hashes", as
     values: { k: new TextEncoder().encode("v") },
     now: new Date(0),
   });
-  assert.equal(plan.write?.op, "create");
+  assert.equal(lib.writeOf(plan)?.op, "create");
 });

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { KubeApiError, KubeConfigError, KubeCredentialError, KubeNetworkError } from "../controller/kube/errors.ts";
+import { KubeApiError, KubeConfigError, KubeCredentialError, KubeNetworkError } from "../controller/kube/mod.ts";
 
 /** The plugin's exit codes (documented in `--help` and the README). */
 export const ExitCode = {

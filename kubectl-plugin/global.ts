@@ -8,7 +8,6 @@
  * @module
  */
 import { type Command, Option } from "commander";
-import type { KubeClient } from "../controller/kube/client.ts";
 import { UsageError } from "./errors.ts";
 import { parseSelector } from "./selector.ts";
 
@@ -105,18 +104,4 @@ export function scopeOf(flags: GlobalFlags, contextNamespace: string): Scope {
   if (flags.allNamespaces) return { namespace: undefined, explicit: true };
   if (flags.namespace !== undefined) return { namespace: flags.namespace, explicit: true };
   return { namespace: contextNamespace || "default", explicit: false };
-}
-
-/**
- * A client for the cluster the flags name (kubectl's rules: `--kubeconfig`, `$KUBECONFIG`, `~/.kube/config`, then
- * in-cluster). Apiserver warnings are printed as kubectl prints them.
- */
-export async function connect(flags: GlobalFlags, onWarning: (w: string) => void): Promise<KubeClient> {
-  const { createKubeClient } = await import("../controller/kube/mod.ts");
-  return await createKubeClient({
-    ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
-    ...(flags.context !== undefined ? { context: flags.context } : {}),
-    userAgent: `kubectl-externalsecret/0.1.0 (${Deno.build.os}/${Deno.build.arch}) deno/${Deno.version.deno}`,
-    onWarning,
-  });
 }

@@ -5,10 +5,8 @@
  *
  * @module
  */
-import type { ExternalSecret } from "../controller/api/types.ts";
-import type { Secret } from "../controller/kube/types.ts";
-import { dataHash } from "../controller/reconcile/eso_hash.ts";
-import { ANNOTATION_DATA_HASH, LABEL_MANAGED } from "../controller/reconcile/refresh.ts";
+import { ANNOTATION_DATA_HASH, dataHash, type ExternalSecret, LABEL_MANAGED } from "../mod.ts";
+import type { Secret } from "../controller/kube/mod.ts";
 import { CliError, ExitCode, UsageError } from "./errors.ts";
 import { type GlobalFlags, requireOutput } from "./global.ts";
 import { type Output, toJson, toYaml } from "./output.ts";
@@ -29,6 +27,14 @@ async function readText(path: string, what: string): Promise<string> {
   }
 }
 
+/** An object of kind ExternalSecret with metadata and spec objects (the rest is the planner's to judge). */
+function isExternalSecret(item: unknown): item is ExternalSecret {
+  if (typeof item !== "object" || item === null) return false;
+  const o = item as Record<string, unknown>;
+  return o["kind"] === "ExternalSecret" && typeof o["metadata"] === "object" && o["metadata"] !== null &&
+    typeof o["spec"] === "object" && o["spec"] !== null;
+}
+
 /** The ExternalSecrets in a YAML (or JSON) text; other kinds are skipped. */
 export async function parseExternalSecrets(text: string, source: string): Promise<ExternalSecret[]> {
   const { parseAllDocuments } = await import("yaml");
@@ -41,7 +47,7 @@ export async function parseExternalSecrets(text: string, source: string): Promis
       ? obj["items"] as Record<string, unknown>[]
       : [obj];
     for (const item of items) {
-      if (item?.["kind"] === "ExternalSecret") out.push(item as unknown as ExternalSecret);
+      if (isExternalSecret(item)) out.push(item);
     }
   }
   if (out.length === 0) throw new CliError(`${source} contains no ExternalSecret`);
@@ -93,7 +99,7 @@ export async function renderTarget(es: ExternalSecret, values: Record<string, st
     annotations: Record<string, string>;
   };
   if (template) {
-    const { renderSecretTemplate } = await import("../controller/template/mod.ts");
+    const { renderSecretTemplate } = await import("../mod.ts");
     try {
       rendered = await renderSecretTemplate(template, input);
     } catch (e) {

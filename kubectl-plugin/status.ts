@@ -5,21 +5,28 @@
  *
  * @module
  */
-import type { AzureKVProvider, ClusterSecretStore, ExternalSecret, SecretStore } from "../controller/api/types.ts";
-import type { KubeClient } from "../controller/kube/client.ts";
-import { isNotFound } from "../controller/kube/errors.ts";
 import {
+  ANNOTATION_DATA_HASH,
+  type AzureKVProvider,
   clusterSecretStores,
-  coreEvents,
+  dataHash,
+  type ExternalSecret,
   externalSecrets,
-  secrets,
+  LABEL_MANAGED,
+  secretDataBytes,
   secretStores,
-} from "../controller/kube/resources.ts";
-import type { CoreEvent, Secret } from "../controller/kube/types.ts";
-import { dataHash } from "../controller/reconcile/eso_hash.ts";
-import { ANNOTATION_DATA_HASH, LABEL_MANAGED, secretDataBytes } from "../controller/reconcile/refresh.ts";
+} from "../mod.ts";
+import {
+  type CoreEvent,
+  coreEvents,
+  isNotFound,
+  type KubeClient,
+  type Secret,
+  secrets,
+} from "../controller/kube/mod.ts";
 import { describeError, ExitCode, UsageError } from "./errors.ts";
-import { connect, type GlobalFlags, requireOutput, scopeOf } from "./global.ts";
+import { type GlobalFlags, requireOutput, scopeOf } from "./global.ts";
+import { openSession } from "./session.ts";
 import { age, byteSize, formatTable, type Output, toJson, toYaml, truncate } from "./output.ts";
 import {
   type EsSummary,
@@ -90,12 +97,13 @@ export async function runStatus(name: string | undefined, flags: GlobalFlags, ou
   if (name !== undefined && flags.selector !== undefined) {
     throw new UsageError("name cannot be provided when a selector is specified");
   }
-  const client = await connect(flags, (w) => out.warn(w));
+  const session = await openSession(flags, (w) => out.warn(w));
+  const client = session.client;
   try {
     const scope = scopeOf(flags, client.namespace);
     const now = new Date();
     if (name !== undefined) {
-      const es = await client.get(externalSecrets, name, { namespace: scope.namespace! }) as unknown as ExternalSecret;
+      const es = await client.get(externalSecrets, name, { namespace: scope.namespace! });
       const report = await gatherReport(client, es, now);
       await printReport(report, flags, out, now);
       return report.summary.ready === "True" ? ExitCode.Ok : ExitCode.NotReady;
@@ -103,7 +111,7 @@ export async function runStatus(name: string | undefined, flags: GlobalFlags, ou
     const items = await listAll(client, externalSecrets, {
       ...(scope.namespace !== undefined ? { namespace: scope.namespace } : {}),
       ...(flags.selector !== undefined ? { labelSelector: flags.selector } : {}),
-    }) as unknown as ExternalSecret[];
+    });
     items.sort((a, b) =>
       (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? "") ||
       (a.metadata.name ?? "").localeCompare(b.metadata.name ?? "")
@@ -117,7 +125,7 @@ export async function runStatus(name: string | undefined, flags: GlobalFlags, ou
     await printList(items, flags, out, now);
     return items.every((es) => readiness(es).status === "True") ? ExitCode.Ok : ExitCode.NotReady;
   } finally {
-    client.close();
+    session.close();
   }
 }
 
@@ -210,8 +218,8 @@ async function storeReport(client: KubeClient, es: ExternalSecret): Promise<Stor
   const report: StoreReport = { kind, name, found: false };
   try {
     const store = kind === "ClusterSecretStore"
-      ? await client.get(clusterSecretStores, name) as unknown as ClusterSecretStore
-      : await client.get(secretStores, name, { namespace: es.metadata.namespace! }) as unknown as SecretStore;
+      ? await client.get(clusterSecretStores, name)
+      : await client.get(secretStores, name, { namespace: es.metadata.namespace! });
     report.found = true;
     const c = store.status?.conditions?.find((x) => x.type === "Ready");
     report.ready = c?.status ?? "Unknown";

@@ -1,16 +1,12 @@
 /**
  * What the plugin says about an ExternalSecret, computed from the object alone (pure): its store, readiness, last
- * and next refresh by ESO's rules (`controller/reconcile/refresh.ts`), whether a force-sync is pending, and whether
+ * and next refresh by ESO's rules (the library's `msUntilNextRefresh`), whether a force-sync is pending, and whether
  * a force-sync would be ignored (`refreshInterval: 0` under `Periodic`, or `CreatedOnce`).
  *
  * @module
  */
-import type { ExternalSecret } from "../controller/api/types.ts";
-import type { KubeClient, ListOptions } from "../controller/kube/client.ts";
-import type { ResourceType } from "../controller/kube/resources.ts";
-import type { KubeObject } from "../controller/kube/types.ts";
-import { syncedResourceVersion } from "../controller/reconcile/eso_hash.ts";
-import { msUntilNextRefresh, refreshIntervalMs } from "../controller/reconcile/refresh.ts";
+import { type ExternalSecret, msUntilNextRefresh, refreshIntervalMs, syncedResourceVersion } from "../mod.ts";
+import type { KubeClient, KubeObject, ListOptions, ResourceType } from "../controller/kube/mod.ts";
 import { humanDuration } from "./output.ts";
 
 /** The annotation `sync` sets. Any label or annotation change moves `syncedResourceVersion`; ESO uses this name. */

@@ -7,16 +7,11 @@
  *
  * @module
  */
-import type { ExternalSecret } from "../controller/api/types.ts";
-import type { KubeClient } from "../controller/kube/client.ts";
-import { isNotFound } from "../controller/kube/errors.ts";
-import { annotationsPatch } from "../controller/kube/patch.ts";
-import { coreEvents, externalSecrets } from "../controller/kube/resources.ts";
-import type { CoreEvent } from "../controller/kube/types.ts";
-import { syncedResourceVersion } from "../controller/reconcile/eso_hash.ts";
-import { parseGoDuration } from "../controller/reconcile/refresh.ts";
+import { type ExternalSecret, externalSecrets, parseGoDuration, syncedResourceVersion } from "../mod.ts";
+import { annotationsPatch, type CoreEvent, coreEvents, isNotFound, type KubeClient } from "../controller/kube/mod.ts";
 import { describeError, ExitCode, UsageError } from "./errors.ts";
-import { connect, type GlobalFlags, requireOutput, type Scope, scopeOf } from "./global.ts";
+import { type GlobalFlags, requireOutput, type Scope, scopeOf } from "./global.ts";
+import { openSession } from "./session.ts";
 import { humanDuration, type Output } from "./output.ts";
 import { FORCE_SYNC_ANNOTATION, forceSyncIgnored, listAll, readiness } from "./summary.ts";
 
@@ -76,7 +71,7 @@ export async function requestSync(client: KubeClient, es: ExternalSecret): Promi
     es.metadata.name!,
     annotationsPatch({ [FORCE_SYNC_ANNOTATION]: value }),
     { namespace: es.metadata.namespace! },
-  ) as unknown as ExternalSecret;
+  );
   const ignored = forceSyncIgnored(patched);
   return {
     es: patched,
@@ -177,14 +172,14 @@ async function readCurrent(
 ): Promise<Map<string, ExternalSecret | undefined>> {
   const out = new Map<string, ExternalSecret | undefined>();
   if (names.length > 3) {
-    const all = await listAll(client, externalSecrets, { namespace }) as unknown as ExternalSecret[];
+    const all = await listAll(client, externalSecrets, { namespace });
     const byName = new Map(all.map((es) => [es.metadata.name!, es]));
     for (const n of names) out.set(n, byName.get(n));
     return out;
   }
   await Promise.all(names.map(async (n) => {
     try {
-      out.set(n, await client.get(externalSecrets, n, { namespace }) as unknown as ExternalSecret);
+      out.set(n, await client.get(externalSecrets, n, { namespace }));
     } catch (e) {
       if (!isNotFound(e)) throw e;
       out.set(n, undefined);
@@ -309,7 +304,7 @@ async function selectTargets(
     let errors = 0;
     for (const n of names) {
       try {
-        items.push(await client.get(externalSecrets, n, { namespace: scope.namespace! }) as unknown as ExternalSecret);
+        items.push(await client.get(externalSecrets, n, { namespace: scope.namespace! }));
       } catch (e) {
         out.error(describeError(e));
         errors++;
@@ -320,7 +315,7 @@ async function selectTargets(
   const items = await listAll(client, externalSecrets, {
     ...(scope.namespace !== undefined ? { namespace: scope.namespace } : {}),
     ...(flags.selector !== undefined ? { labelSelector: flags.selector } : {}),
-  }) as unknown as ExternalSecret[];
+  });
   return { items, errors: 0 };
 }
 
@@ -379,7 +374,8 @@ export async function runSync(names: string[], opts: SyncOptions, flags: GlobalF
   }
   if (opts.waitTimeout !== undefined && !opts.wait) throw new UsageError("--wait-timeout needs --wait");
   const timeoutMs = opts.waitTimeout !== undefined ? parseTimeout(opts.waitTimeout) : DEFAULT_WAIT_MS;
-  const client = await connect(flags, (w) => out.warn(w));
+  const session = await openSession(flags, (w) => out.warn(w));
+  const client = session.client;
   try {
     const scope = scopeOf(flags, client.namespace);
     const { items, errors: getErrors } = await selectTargets(client, names, flags, scope, out);
@@ -404,6 +400,6 @@ export async function runSync(names: string[], opts: SyncOptions, flags: GlobalF
     });
     return exitCodeOf(outcomes, hadErrors);
   } finally {
-    client.close();
+    session.close();
   }
 }

@@ -3,8 +3,7 @@
  *
  * @module
  */
-import type { ExternalSecret } from "../controller/api/types.ts";
-import { syncedResourceVersion } from "../controller/reconcile/eso_hash.ts";
+import { type ExternalSecret, syncedResourceVersion } from "../mod.ts";
 
 /** A synced ExternalSecret (its status saw its metadata), refreshed 10 minutes before NOW. */
 export function syncedEs(spec: Partial<ExternalSecret["spec"]> = {}, ready = "True"): ExternalSecret {

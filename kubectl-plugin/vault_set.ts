@@ -9,15 +9,11 @@
  *
  * @module
  */
-import type { AzureKVProvider, ClusterSecretStore, ExternalSecret, SecretStore } from "../controller/api/types.ts";
-import type { KubeClient } from "../controller/kube/client.ts";
-import { isNotFound } from "../controller/kube/errors.ts";
-import { clusterSecretStores, externalSecrets, secrets, secretStores } from "../controller/kube/resources.ts";
-import type { SecretsClient, StoreRef } from "../controller/providers/provider.ts";
-import { dataHash } from "../controller/reconcile/eso_hash.ts";
-import { ANNOTATION_DATA_HASH, secretDataBytes } from "../controller/reconcile/refresh.ts";
+import { ANNOTATION_DATA_HASH, dataHash, type ExternalSecret, externalSecrets, secretDataBytes } from "../mod.ts";
+import { isNotFound, type KubeClient, secrets } from "../controller/kube/mod.ts";
 import { CliError, ExitCode, UsageError } from "./errors.ts";
-import { connect, type GlobalFlags, requireOutput, scopeOf } from "./global.ts";
+import { type GlobalFlags, requireOutput, scopeOf } from "./global.ts";
+import { openSession, type StoreId } from "./session.ts";
 import { byteSize, type Output } from "./output.ts";
 import { listAll, targetSecretName } from "./summary.ts";
 import {
@@ -132,11 +128,7 @@ export function keyMatches(remoteKey: string, name: string): boolean {
 }
 
 /** A store as the plugin addresses it. */
-export interface StoreId {
-  kind: "SecretStore" | "ClusterSecretStore";
-  name: string;
-  namespace?: string;
-}
+export type { StoreId };
 
 /**
  * How an ExternalSecret uses secret `name` of `store`: `follows` (reads the latest version), `pinned` (only pinned
@@ -189,17 +181,12 @@ export async function expectedDataHash(
     if (!keyMatches(r.key, name) || r.version || r.metadataPolicy === "Fetch") return undefined;
     if (referenceOf({ ...single, spec: { ...single.spec, data: [item] } }, store, name) !== "follows") return undefined;
   }
-  const { selectProperty, decodeValue, checkNullBytes } = await import("../controller/providers/values.ts");
-  const { planSync } = await import("../controller/reconcile/external_secret_plan.ts");
+  const { applyRemoteRef } = await import("../controller/providers/mod.ts");
+  const { planSync, writeOf } = await import("../mod.ts");
   const values: Record<string, Uint8Array> = {};
   try {
-    for (const item of items) {
-      const r = item.remoteRef;
-      let v: Uint8Array = new TextEncoder().encode(r.property ? selectProperty(value, r.property, r.key) : value);
-      v = decodeValue(v, r.decodingStrategy, r.key);
-      checkNullBytes(v, r.nullBytePolicy, r.key);
-      values[item.secretKey] = v;
-    }
+    // The controller's own value pipeline: property, decoding, null bytes.
+    for (const item of items) values[item.secretKey] = applyRemoteRef(new TextEncoder().encode(value), item.remoteRef);
   } catch {
     return undefined;
   }
@@ -209,8 +196,7 @@ export async function expectedDataHash(
     values,
     now: new Date(),
   });
-  if (plan.failure || !plan.write) return undefined;
-  return plan.write.secret.metadata?.annotations?.[ANNOTATION_DATA_HASH];
+  return writeOf(plan)?.secret.metadata?.annotations?.[ANNOTATION_DATA_HASH];
 }
 
 /** Whether the target Secret of `es` holds the new value (by data hash; values are never shown). */
@@ -250,89 +236,6 @@ export async function verifyTarget(
     : { ok: false, message: `Secret ${ns}/${name} does not match the controller's data-hash annotation` };
 }
 
-function flagOrEnv(flag: string | undefined, env: string): string | undefined {
-  return flag ?? (Deno.env.get(env) || undefined);
-}
-
-async function readStore(client: KubeClient, id: StoreId): Promise<StoreRef> {
-  let store: SecretStore | ClusterSecretStore;
-  try {
-    store = id.kind === "ClusterSecretStore"
-      ? await client.get(clusterSecretStores, id.name) as unknown as ClusterSecretStore
-      : await client.get(secretStores, id.name, { namespace: id.namespace! }) as unknown as SecretStore;
-  } catch (e) {
-    if (isNotFound(e)) {
-      throw new CliError(
-        `${id.kind} "${id.name}" not found${id.namespace ? ` in namespace "${id.namespace}"` : ""}`,
-      );
-    }
-    throw e;
-  }
-  if (!store.spec.provider?.azurekv) {
-    throw new CliError(
-      `${id.kind} "${id.name}" does not use the azurekv provider: only Azure Key Vault can be written`,
-    );
-  }
-  return {
-    kind: id.kind,
-    name: id.name,
-    ...(id.namespace ? { namespace: id.namespace } : {}),
-    uid: store.metadata.uid ?? "",
-    resourceVersion: String(store.metadata.generation ?? 0),
-    spec: store.spec,
-  };
-}
-
-async function vaultClient(
-  client: KubeClient,
-  store: StoreRef,
-  opts: VaultSetOptions,
-  credentialNamespace: string | undefined,
-): Promise<{ kv: SecretsClient; identity: string; vaultUrl: string }> {
-  const authorityHost = flagOrEnv(opts.azureAuthorityHost, "AZURE_AUTHORITY_HOST");
-  const disableChallenge = opts.azureDisableChallengeResourceVerification === true ||
-    Deno.env.get("KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION") === "true";
-  const spec = store.spec.provider.azurekv as AzureKVProvider;
-  if (opts.useLocalCredentials) {
-    const { DefaultAzureCredential } = await import("@azure/identity");
-    const { AzureKeyVaultClient } = await import("../controller/providers/azure/key_vault.ts");
-    const { checkVaultUrl } = await import("../controller/providers/azure/provider.ts");
-    checkVaultUrl(spec.vaultUrl);
-    const credential = new DefaultAzureCredential(
-      authorityHost ? { authorityHost, disableInstanceDiscovery: true } : {},
-    );
-    const identity = "your own Azure credentials (DefaultAzureCredential)";
-    // A variable, not a literal: the shape of ResolvedAuth grows (redaction), and nothing here is secret.
-    const auth = { credential, identity, fingerprint: "local", redact: (text: string): string => text };
-    const kv = new AzureKeyVaultClient({
-      vaultUrl: spec.vaultUrl,
-      auth,
-      ...(disableChallenge ? { disableChallengeResourceVerification: true } : {}),
-    });
-    return { kv, identity, vaultUrl: spec.vaultUrl };
-  }
-  const { AzureKeyVaultProvider } = await import("../controller/providers/azure/provider.ts");
-  const { KubeCredentialSource } = await import("../controller/reconcile/store_clients.ts");
-  const { InvalidStoreError } = await import("../controller/providers/provider.ts");
-  const provider = new AzureKeyVaultProvider({
-    ...(authorityHost ? { authorityHost } : {}),
-    ...(disableChallenge ? { disableChallengeResourceVerification: true } : {}),
-  });
-  try {
-    const kv = await provider.newClient(store, credentialNamespace, new KubeCredentialSource(client));
-    return { kv, identity: `the credentials of ${store.kind}/${store.name}`, vaultUrl: spec.vaultUrl };
-  } catch (e) {
-    if (e instanceof InvalidStoreError) {
-      const hint = store.kind === "ClusterSecretStore" && credentialNamespace === undefined &&
-          /has no namespace/.test(e.message)
-        ? " (give -n NAMESPACE to use the credentials in that namespace)"
-        : "";
-      throw new CliError(`cannot use ${store.kind} "${store.name}": ${e.message}${hint}`);
-    }
-    throw e;
-  }
-}
-
 /** Runs `vault set`; returns the exit code. */
 export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out: Output): Promise<number> {
   requireOutput(flags, [], "vault set");
@@ -352,7 +255,8 @@ export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out
   }
   const value = await readValue(source);
 
-  const client = await connect(flags, (w) => out.warn(w));
+  const session = await openSession(flags, (w) => out.warn(w));
+  const client = session.client;
   try {
     const scope = scopeOf(flags, client.namespace);
     const id: StoreId = opts.clusterStore !== undefined
@@ -361,9 +265,9 @@ export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out
     if (id.kind === "SecretStore" && flags.allNamespaces) {
       throw new UsageError("--store names a SecretStore in one namespace: use -n, not -A");
     }
-    const store = await readStore(client, id);
+    const store = await session.store(id);
     const credNs = id.kind === "SecretStore" ? id.namespace : (scope.explicit ? scope.namespace : undefined);
-    const { kv, identity, vaultUrl } = await vaultClient(client, store, opts, credNs);
+    const { kv, identity, vaultUrl } = await session.vault(store, opts, credNs);
     let version: string;
     try {
       ({ version } = await kv.pushSecret(name, new TextEncoder().encode(value), {
@@ -386,7 +290,7 @@ export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out
     const all = await listAll(client, externalSecrets, {
       ...(esNamespace !== undefined ? { namespace: esNamespace } : {}),
       ...(flags.selector !== undefined ? { labelSelector: flags.selector } : {}),
-    }) as unknown as ExternalSecret[];
+    });
     const following: ExternalSecret[] = [];
     for (const es of all) {
       const ref = referenceOf(es, id, name);
@@ -422,6 +326,6 @@ export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out
     }
     throw e;
   } finally {
-    client.close();
+    session.close();
   }
 }

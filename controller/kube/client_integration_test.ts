@@ -4,6 +4,7 @@
  * Secrets and on an ExternalSecret, TokenRequest, and the watcher (selectors, resume, bookmarks, 410 relist).
  */
 import assert from "node:assert/strict";
+import { externalSecrets } from "../api/resources.ts";
 import { type ControlPlane, freePort, startControlPlane } from "../../tests/harness/control_plane.ts";
 import {
   addFinalizerPatch,
@@ -12,7 +13,6 @@ import {
   canI,
   type ClusterConnection,
   createKubeClient,
-  externalSecrets,
   isAlreadyExists,
   isConflict,
   isForbidden,

@@ -8,7 +8,8 @@ import {
   PATCH_CONTENT_TYPES,
   removeFinalizerPatch,
 } from "./patch.ts";
-import { externalSecrets, secrets } from "./resources.ts";
+import { externalSecrets } from "../api/resources.ts";
+import { secrets } from "./resources.ts";
 
 const F = "externalsecrets.external-secrets.io/externalsecret-cleanup";
 
@@ -79,7 +80,7 @@ Deno.test("applyBody() fills apiVersion, kind, name and namespace from the descr
     data: { k: "dg==" },
     metadata: { labels: { a: "b" }, name: "db", namespace: "ns" },
   });
-  assert.equal(applyBody(externalSecrets, "e", {}).apiVersion, "external-secrets.io/v1");
+  assert.equal(applyBody(externalSecrets, "e", { metadata: {}, spec: {} }).apiVersion, "external-secrets.io/v1");
 });
 
 Deno.test("annotationsPatch() is a merge patch where null deletes", () => {

@@ -17,7 +17,6 @@ import type {
   SelfSubjectAccessReview,
   SelfSubjectReview,
   ServiceAccount,
-  UntypedObject,
 } from "./types.ts";
 
 /**
@@ -169,30 +168,5 @@ export const customResourceDefinitions: ResourceType<CustomResourceDefinition> =
   version: "v1",
   plural: "customresourcedefinitions",
   kind: "CustomResourceDefinition",
-  namespaced: false,
-});
-
-/** external-secrets.io/v1 ExternalSecrets (untyped here; narrow with `resourceType<ExternalSecret>(...)`). */
-export const externalSecrets: ResourceType<UntypedObject> = resourceType<UntypedObject>({
-  group: "external-secrets.io",
-  version: "v1",
-  plural: "externalsecrets",
-  kind: "ExternalSecret",
-  namespaced: true,
-});
-/** external-secrets.io/v1 SecretStores. */
-export const secretStores: ResourceType<UntypedObject> = resourceType<UntypedObject>({
-  group: "external-secrets.io",
-  version: "v1",
-  plural: "secretstores",
-  kind: "SecretStore",
-  namespaced: true,
-});
-/** external-secrets.io/v1 ClusterSecretStores (cluster-scoped). */
-export const clusterSecretStores: ResourceType<UntypedObject> = resourceType<UntypedObject>({
-  group: "external-secrets.io",
-  version: "v1",
-  plural: "clustersecretstores",
-  kind: "ClusterSecretStore",
   namespaced: false,
 });

@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
 import {
   apiVersionOf,
-  clusterSecretStores,
-  externalSecrets,
   leases,
   namespaces,
   resourcePath,
@@ -10,6 +8,7 @@ import {
   selfSubjectAccessReviews,
   serviceAccounts,
 } from "./resources.ts";
+import { clusterSecretStores, externalSecrets } from "../api/resources.ts";
 
 Deno.test("resourcePath() builds core, grouped, namespaced and cluster-scoped paths", () => {
   assert.equal(resourcePath(secrets), "/api/v1/secrets");

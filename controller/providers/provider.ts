@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { ExternalSecretDataRemoteRef, ExternalSecretFind, SecretStoreSpec } from "../api/types.ts";
+import type { ExternalSecretFind, SecretStoreSpec } from "../api/types.ts";
 
 /** The provider has no such secret (Key Vault: 404). Drives `deletionPolicy`, like ESO's `esv1.NoSecretError`. */
 export class NoSecretError extends Error {
@@ -52,18 +52,34 @@ export interface PushOptions {
   tags?: Record<string, string>;
 }
 
+/**
+ * What one read asks the provider for: the fields of a remote ref that change the provider's answer. `property`,
+ * decoding and null-byte policy are applied after the read ({@link applyRemoteRef} in `values.ts`), so one read serves
+ * every ExternalSecret that wants a different part of the same value.
+ */
+export interface ReadRef {
+  key: string;
+  version?: string;
+  /** `Fetch`: the secret's metadata (tags) as JSON instead of its value. */
+  metadataPolicy?: "None" | "Fetch";
+}
+
 /** A client bound to one store (and, for referent authentication, one namespace). */
 export interface SecretsClient {
   /** Changes when the client's credentials change; a cached client with another fingerprint is stale. */
   readonly fingerprint: string;
   /** One value. Throws {@link NoSecretError} when the provider has no such secret. */
-  getSecret(ref: ExternalSecretDataRemoteRef, signal?: AbortSignal): Promise<Uint8Array>;
+  getSecret(ref: ReadRef, signal?: AbortSignal): Promise<Uint8Array>;
   /** A JSON object value exploded into keys (`dataFrom.extract`). */
-  getSecretMap(ref: ExternalSecretDataRemoteRef, signal?: AbortSignal): Promise<Record<string, Uint8Array>>;
+  getSecretMap(ref: ReadRef, signal?: AbortSignal): Promise<Record<string, Uint8Array>>;
   /** Every secret matching `find` (`dataFrom.find`). */
   getAllSecrets(find: ExternalSecretFind, signal?: AbortSignal): Promise<Record<string, Uint8Array>>;
   /** Writes a value; returns the new version. */
   pushSecret(key: string, value: Uint8Array, options?: PushOptions, signal?: AbortSignal): Promise<{ version: string }>;
+  /** Deletes a value (ESO's `DeleteSecret`); a value that is already gone is no error. */
+  deleteSecret(key: string, signal?: AbortSignal): Promise<void>;
+  /** Whether the provider has the value (ESO's `SecretExists`). */
+  secretExists(key: string, signal?: AbortSignal): Promise<boolean>;
   /** Checks that the client can authenticate. */
   validate(signal?: AbortSignal): Promise<ValidationResult>;
   /** Releases what the client holds. */
@@ -97,6 +113,7 @@ export interface CredentialSource {
 
 /** A provider: validates store specs and builds clients. */
 export interface Provider {
+  /** What stores of this provider can do: a `ReadOnly` provider is never written (`vault set` refuses). */
   readonly capabilities: Capabilities;
   /** Static checks of the spec (no I/O); returns warnings, throws {@link InvalidStoreError}. */
   validateStore(store: StoreRef): string[];

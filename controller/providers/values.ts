@@ -118,3 +118,23 @@ export function checkNullBytes(value: Uint8Array, policy: "Ignore" | "Fail" | un
     throw new Error(`The value of key ${keyForErrors} contains a NUL byte and nullBytePolicy is Fail`);
   }
 }
+
+/** The fields of a remote ref applied to a value after it was read. */
+export interface ValuePolicy {
+  key: string;
+  property?: string;
+  decodingStrategy?: DecodingStrategy;
+  nullBytePolicy?: "Ignore" | "Fail";
+}
+
+/**
+ * Applies a remote ref to a read value, in ESO's order: `property` (a gjson path), then `decodingStrategy`, then
+ * `nullBytePolicy`. Errors name the key, never the value.
+ */
+export function applyRemoteRef(value: Uint8Array, ref: ValuePolicy): Uint8Array {
+  let v = value;
+  if (ref.property) v = new TextEncoder().encode(selectProperty(new TextDecoder().decode(v), ref.property, ref.key));
+  v = decodeValue(v, ref.decodingStrategy, ref.key);
+  checkNullBytes(v, ref.nullBytePolicy, ref.key);
+  return v;
+}

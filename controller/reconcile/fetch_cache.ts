@@ -15,9 +15,14 @@
  * @module
  */
 
+import { type ReadKey, readKeyStore, type StoreKey } from "../runtime/keys.ts";
+
+/** What one read returns: a single value, or a map of them (`dataFrom.extract`, `find`). */
+export type ReadValue = Uint8Array | Record<string, Uint8Array>;
+
 /** A read value and when it was read. */
-export interface Fetched {
-  value: Uint8Array;
+export interface Fetched<V extends ReadValue = ReadValue> {
+  value: V;
   fetchedAt: number;
 }
 
@@ -27,9 +32,9 @@ interface Entry extends Fetched {
 
 /** Shares provider reads between ExternalSecrets. */
 export class FetchCache {
-  readonly #inflight = new Map<string, { startedAt: number; promise: Promise<Fetched> }>();
+  readonly #inflight = new Map<ReadKey, { startedAt: number; promise: Promise<Fetched> }>();
   /** Insertion order is read order, so the oldest entries are first. */
-  readonly #done = new Map<string, Entry>();
+  readonly #done = new Map<ReadKey, Entry>();
   readonly #maxEntries: number;
   readonly #now: () => number;
 
@@ -42,7 +47,16 @@ export class FetchCache {
    * The value for `key` read at or after `notBefore` (epoch ms): a read in flight that started then is joined, a
    * finished one is reused; otherwise `read` runs and its value is kept for `keepMs`.
    */
-  get(key: string, notBefore: number, keepMs: number, read: () => Promise<Uint8Array>): Promise<Fetched> {
+  get<V extends ReadValue>(
+    key: ReadKey,
+    notBefore: number,
+    keepMs: number,
+    read: () => Promise<V>,
+  ): Promise<Fetched<V>> {
+    return this.#get(key, notBefore, keepMs, read) as Promise<Fetched<V>>;
+  }
+
+  #get(key: ReadKey, notBefore: number, keepMs: number, read: () => Promise<ReadValue>): Promise<Fetched> {
     const now = this.#now();
     const inflight = this.#inflight.get(key);
     if (inflight && inflight.startedAt >= notBefore) return inflight.promise;
@@ -51,7 +65,7 @@ export class FetchCache {
       if (done.expiresAt <= now) this.#done.delete(key);
       else if (done.fetchedAt >= notBefore) return Promise.resolve({ value: done.value, fetchedAt: done.fetchedAt });
     }
-    const p = read().then(
+    const p: Promise<Fetched> = read().then(
       (value) => {
         if (this.#inflight.get(key)?.promise === p) this.#inflight.delete(key);
         const newer = this.#done.get(key);
@@ -71,9 +85,9 @@ export class FetchCache {
     return p;
   }
 
-  /** Forgets every value of keys starting with `prefix` (a store changed or was deleted). */
-  forget(prefix: string): void {
-    for (const k of [...this.#done.keys()]) if (k.startsWith(prefix)) this.#done.delete(k);
+  /** Forgets every value read from `store` (it was deleted: its values need not wait for their keep time). */
+  forgetStore(store: StoreKey): void {
+    for (const k of [...this.#done.keys()]) if (readKeyStore(k) === store) this.#done.delete(k);
   }
 
   /** Number of values held (for metrics and tests). */

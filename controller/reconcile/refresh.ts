@@ -6,6 +6,7 @@
  */
 import type { ExternalSecret } from "../api/types.ts";
 import type { ObjectMeta, Secret } from "../kube/types.ts";
+import { refreshInterval } from "../api/defaults.ts";
 import { dataHash, syncedResourceVersion } from "./eso_hash.ts";
 
 export const LABEL_MANAGED = "reconcile.external-secrets.io/managed";
@@ -41,7 +42,7 @@ export function parseGoDuration(text: string): number {
 
 /** The ExternalSecret's refresh interval in ms (the CRD defaults it to 1h). */
 export function refreshIntervalMs(es: ExternalSecret): number {
-  return parseGoDuration(es.spec.refreshInterval ?? "1h");
+  return parseGoDuration(refreshInterval(es));
 }
 
 /**

@@ -14,6 +14,7 @@ import type { KubeClient } from "../kube/client.ts";
 import type { ResourceType } from "../kube/resources.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { Watcher, type WatchHealth } from "../kube/watch.ts";
+import { type ObjectKey, objectKey } from "./keys.ts";
 
 /** What changed in the cache. `old` is the previous version when there was one. */
 export type InformerChange<S> =
@@ -26,15 +27,8 @@ export interface InformerOptions<T extends KubeObject, S> {
   labelSelector?: string;
   /** Shrinks each object before it is stored. */
   transform: (object: T) => S;
-  /** Called for every change, in order. */
-  onChange?: (change: InformerChange<S>) => void;
   /** Told about watch failures the watcher recovers from. */
   onError?: (error: unknown) => void;
-}
-
-/** The cache key of an object: `namespace/name` or `name`. */
-export function objectKey(meta: { namespace?: string | undefined; name?: string | undefined } | undefined): string {
-  return meta?.namespace ? `${meta.namespace}/${meta.name}` : `${meta?.name}`;
 }
 
 /** A cache of one resource kept current by list+watch. */
@@ -46,9 +40,10 @@ export class Informer<
   readonly #client: KubeClient;
   readonly #res: ResourceType<T>;
   readonly #opts: InformerOptions<T, S>;
-  #store = new Map<string, S>();
+  #store = new Map<ObjectKey, S>();
+  readonly #listeners: ((change: InformerChange<S>) => void)[] = [];
   readonly #indexers = new Map<string, (s: S) => string[]>();
-  readonly #indexes = new Map<string, Map<string, Set<string>>>();
+  readonly #indexes = new Map<string, Map<string, Set<ObjectKey>>>();
   #watcher: Watcher<T> | undefined;
   #synced = false;
 
@@ -75,13 +70,18 @@ export class Informer<
   }
 
   /** The cached object with this key (`namespace/name`, or `name` if cluster-scoped). */
-  get(key: string): S | undefined {
+  get(key: ObjectKey): S | undefined {
     return this.#store.get(key);
   }
 
   /** All cached objects. */
   list(): IterableIterator<S> {
     return this.#store.values();
+  }
+
+  /** Calls `listener` for every change, in order (controllers subscribe before {@link Informer.start}). */
+  subscribe(listener: (change: InformerChange<S>) => void): void {
+    this.#listeners.push(listener);
   }
 
   /** Adds a secondary index; call before {@link Informer.start}. */
@@ -91,11 +91,11 @@ export class Informer<
   }
 
   /** Keys of the objects whose index `name` yields `value`. */
-  keysBy(name: string, value: string): string[] {
+  keysBy(name: string, value: string): ObjectKey[] {
     return [...(this.#indexes.get(name)?.get(value) ?? [])];
   }
 
-  #index(key: string, obj: S | undefined, add: boolean): void {
+  #index(key: ObjectKey, obj: S | undefined, add: boolean): void {
     if (!obj) return;
     for (const [name, fn] of this.#indexers) {
       const idx = this.#indexes.get(name)!;
@@ -118,15 +118,15 @@ export class Informer<
     this.#index(key, old, false);
     this.#store.set(key, obj);
     this.#index(key, obj, true);
-    this.#opts.onChange?.({ type: "apply", object: obj, old });
+    for (const l of this.#listeners) l({ type: "apply", object: obj, old });
   }
 
-  #remove(key: string): void {
+  #remove(key: ObjectKey): void {
     const old = this.#store.get(key);
     if (!old) return;
     this.#index(key, old, false);
     this.#store.delete(key);
-    this.#opts.onChange?.({ type: "delete", object: old });
+    for (const l of this.#listeners) l({ type: "delete", object: old });
   }
 
   /** Runs list+watch until `signal` aborts. */
@@ -137,7 +137,7 @@ export class Informer<
       ...(this.#opts.labelSelector !== undefined ? { labelSelector: this.#opts.labelSelector } : {}),
       ...(this.#opts.onError ? { onError: this.#opts.onError } : {}),
     });
-    let buffer: Map<string, S> | undefined;
+    let buffer: Map<ObjectKey, S> | undefined;
     for await (const ev of this.#watcher) {
       switch (ev.type) {
         case "Init":
@@ -149,7 +149,7 @@ export class Informer<
           break;
         }
         case "InitDone": {
-          const fresh = buffer ?? new Map<string, S>();
+          const fresh = buffer ?? new Map<ObjectKey, S>();
           buffer = undefined;
           for (const key of [...this.#store.keys()]) if (!fresh.has(key)) this.#remove(key);
           for (const obj of fresh.values()) {

@@ -16,6 +16,10 @@
  * @module
  */
 
+import type { KubeClient } from "../kube/client.ts";
+import { isNotFound } from "../kube/errors.ts";
+import { leases } from "../kube/resources.ts";
+import type { Lease as KubeLease } from "../kube/types.ts";
 import type { Logger } from "./log.ts";
 import type { Registry } from "./metrics.ts";
 
@@ -415,4 +419,30 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/** A {@link LeaseStore} over the Kubernetes API (coordination.k8s.io/v1 Leases). */
+export function kubeLeaseStore(client: KubeClient, namespace: string, name: string): LeaseStore {
+  const opts = (signal?: AbortSignal): { namespace: string; signal?: AbortSignal } => ({
+    namespace,
+    ...(signal ? { signal } : {}),
+  });
+  return {
+    get: async (signal) => {
+      try {
+        return await client.get(leases, name, opts(signal)) as Lease;
+      } catch (e) {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      }
+    },
+    create: async (lease, signal) =>
+      await client.create(leases, {
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: { name, namespace },
+        spec: lease.spec,
+      } as KubeLease, opts(signal)) as Lease,
+    update: async (lease, signal) => await client.replace(leases, lease as KubeLease, opts(signal)) as Lease,
+  };
 }

@@ -33,7 +33,7 @@
  */
 
 import { jitterDown } from "./jitter.ts";
-import { type BoundCounter, type BoundGauge, type BoundHistogram, exponentialBuckets, Registry } from "./metrics.ts";
+import { type BoundCounter, type BoundHistogram, exponentialBuckets, Registry } from "./metrics.ts";
 import { TokenBucket } from "./rate_limiter.ts";
 
 /** What a successful reconcile asks for next: run again after `requeueAfterMs`, or only when something changes. */
@@ -110,7 +110,7 @@ export interface ReconcileContext {
 /** The reconcile function: resolve with an {@linkcode Action}, throw to retry with backoff. */
 export type ReconcileFn = (key: string, ctx: ReconcileContext) => Promise<Action>;
 
-/** `controller_runtime_reconcile_total`'s `result` label. */
+/** How a run ended (`controller_runtime_reconcile_total`'s `result` label, recorded by `controller.ts`). */
 export type ReconcileResult = "success" | "error" | "requeue" | "requeue_after";
 
 /** What happened to one run (for logs). */
@@ -147,7 +147,7 @@ export interface WorkQueueOptions {
   retryBurst?: number;
   /** High-priority items served in a row while low ones wait, before one low is served. @default {10} */
   highBurst?: number;
-  /** Where to register the workqueue and controller_runtime metrics. @default {a private registry} */
+  /** Where to register the workqueue metrics. @default {a private registry} */
   registry?: Registry;
   /** Called after every run (never throws into the queue). */
   onOutcome?: (outcome: ReconcileOutcome) => void;
@@ -307,11 +307,6 @@ interface QueueMetrics {
   retries: BoundCounter;
   queueDuration: BoundHistogram;
   workDuration: BoundHistogram;
-  reconcileTime: BoundHistogram;
-  results: Record<ReconcileResult, BoundCounter>;
-  errors: BoundCounter;
-  terminal: BoundCounter;
-  active: BoundGauge;
 }
 
 /** setTimeout's largest delay (~24.8 days); longer schedules re-arm when it fires. */
@@ -319,51 +314,6 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** client-go's workqueue duration buckets: 10 ns … 1000 s. */
 const WORKQUEUE_BUCKETS = exponentialBuckets(10e-9, 10, 12);
-
-/** controller-runtime's reconcile_time_seconds buckets. */
-const RECONCILE_BUCKETS = [
-  0.005,
-  0.01,
-  0.025,
-  0.05,
-  0.075,
-  0.1,
-  0.15,
-  0.2,
-  0.25,
-  0.3,
-  0.35,
-  0.4,
-  0.45,
-  0.5,
-  0.6,
-  0.7,
-  0.8,
-  0.9,
-  1.0,
-  1.25,
-  1.5,
-  1.75,
-  2.0,
-  2.5,
-  3.0,
-  3.5,
-  4.0,
-  4.5,
-  5,
-  6,
-  7,
-  8,
-  9,
-  10,
-  15,
-  20,
-  25,
-  30,
-  40,
-  50,
-  60,
-];
 
 /**
  * A keyed work queue with bounded concurrency. Construct it, feed it with {@linkcode WorkQueue.add} /
@@ -432,7 +382,6 @@ export class WorkQueue {
   #registerMetrics(r: Registry): QueueMetrics {
     const name = this.#name;
     const q = { name, controller: name };
-    const c = { controller: name };
     const qLabels = ["name", "controller"];
     const depth = r.gauge({
       name: "workqueue_depth",
@@ -450,16 +399,6 @@ export class WorkQueue {
       name: "workqueue_longest_running_processor_seconds",
       help: "How many seconds has the longest running processor for workqueue been running.",
       labelNames: qLabels,
-    });
-    r.gauge({
-      name: "controller_runtime_max_concurrent_reconciles",
-      help: "Maximum number of concurrent reconciles per controller",
-      labelNames: ["controller"],
-    }).set(c, this.#concurrency);
-    const reconcileTotal = r.counter({
-      name: "controller_runtime_reconcile_total",
-      help: "Total number of reconciliations per controller",
-      labelNames: ["controller", "result"],
     });
     const m: QueueMetrics = {
       adds: r.counter({
@@ -485,33 +424,6 @@ export class WorkQueue {
         labelNames: qLabels,
         buckets: WORKQUEUE_BUCKETS,
       }).labels(q),
-      reconcileTime: r.histogram({
-        name: "controller_runtime_reconcile_time_seconds",
-        help: "Length of time per reconciliation per controller",
-        labelNames: ["controller"],
-        buckets: RECONCILE_BUCKETS,
-      }).labels(c),
-      results: {
-        success: reconcileTotal.labels({ controller: name, result: "success" }),
-        error: reconcileTotal.labels({ controller: name, result: "error" }),
-        requeue: reconcileTotal.labels({ controller: name, result: "requeue" }),
-        requeue_after: reconcileTotal.labels({ controller: name, result: "requeue_after" }),
-      },
-      errors: r.counter({
-        name: "controller_runtime_reconcile_errors_total",
-        help: "Total number of reconciliation errors per controller",
-        labelNames: ["controller"],
-      }).labels(c),
-      terminal: r.counter({
-        name: "controller_runtime_terminal_reconcile_errors_total",
-        help: "Total number of terminal reconciliation errors per controller",
-        labelNames: ["controller"],
-      }).labels(c),
-      active: r.gauge({
-        name: "controller_runtime_active_workers",
-        help: "Number of currently used workers per controller",
-        labelNames: ["controller"],
-      }).labels(c),
     };
     const depthHigh = depth.labels({ ...q, priority: "high" });
     const depthLow = depth.labels({ ...q, priority: "low" });
@@ -737,7 +649,6 @@ export class WorkQueue {
     e.inFlight = true;
     e.startedAt = t;
     this.#running.add(e);
-    this.#m.active.set(this.#running.size);
     this.#m.queueDuration.observe((t - e.readyAt) / 1000);
     const ctx: ReconcileContext = { signal: this.#signal!, attempt: e.failures, priority: e.runPriority };
     let p: Promise<Action>;
@@ -757,9 +668,7 @@ export class WorkQueue {
     const durationMs = t - e.startedAt;
     e.inFlight = false;
     this.#running.delete(e);
-    this.#m.active.set(this.#running.size);
     this.#m.workDuration.observe(durationMs / 1000);
-    this.#m.reconcileTime.observe(durationMs / 1000);
 
     let result: ReconcileResult;
     let terminal = false;
@@ -790,10 +699,8 @@ export class WorkQueue {
       }
     } else {
       result = "error";
-      this.#m.errors.inc();
       if (isTerminal(error)) {
         terminal = true;
-        this.#m.terminal.inc();
         if (e.failures > 0) this.#failing--;
         e.failures = 0;
       } else {
@@ -809,7 +716,6 @@ export class WorkQueue {
         delay = Math.max(backoff, retryAfterOf(error) ?? 0, this.#retryBucket.reserve(t));
       }
     }
-    this.#m.results[result].inc();
 
     if (!this.#stopping) {
       if (e.dirty) {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import {
   constants as cryptoConstants,
   createPrivateKey,
@@ -242,7 +243,7 @@ function certSANs(input: string): GoValue {
 function parsePrivateKeyDER(der: Uint8Array): KeyObject {
   for (const type of ["pkcs1", "pkcs8", "sec1"] as const) {
     try {
-      return createPrivateKey({ key: der as unknown as Buffer, format: "der", type });
+      return createPrivateKey({ key: Buffer.from(der.buffer, der.byteOffset, der.byteLength), format: "der", type });
     } catch {
       // try the next encoding
     }
@@ -337,7 +338,13 @@ function pkcs12keyPass(pass: string, input: string): string {
   } catch (e) {
     throw new GoError(`unable to decode pkcs12 with password: ${(e as Error).message}`);
   }
-  return pkcs8PEM(createPrivateKey({ key: c.key! as unknown as Buffer, format: "der", type: "pkcs8" }));
+  return pkcs8PEM(
+    createPrivateKey({
+      key: Buffer.from(c.key!.buffer, c.key!.byteOffset, c.key!.byteLength),
+      format: "der",
+      type: "pkcs8",
+    }),
+  );
 }
 
 function pkcs12certPass(pass: string, input: string): string {

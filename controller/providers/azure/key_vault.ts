@@ -7,8 +7,14 @@
  */
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { SecretClient } from "@azure/keyvault-secrets";
-import type { ExternalSecretDataRemoteRef, ExternalSecretFind } from "../../api/types.ts";
-import { type PushOptions, type SecretsClient, type ValidationResult } from "../provider.ts";
+import type { ExternalSecretFind } from "../../api/types.ts";
+import {
+  NoSecretError,
+  type PushOptions,
+  type ReadRef,
+  type SecretsClient,
+  type ValidationResult,
+} from "../provider.ts";
 import type { ResolvedAuth } from "./auth.ts";
 import { retryAfterMs } from "../../runtime/rate_limiter.ts";
 import { type ErrorContext, mapAzureError } from "./errors.ts";
@@ -122,7 +128,7 @@ export class AzureKeyVaultClient implements SecretsClient {
    * `property`, decoding and null-byte checks are applied by the caller, so one read serves every ExternalSecret that
    * wants a different part of the same value.
    */
-  async getSecret(ref: ExternalSecretDataRemoteRef, signal?: AbortSignal): Promise<Uint8Array> {
+  async getSecret(ref: ReadRef, signal?: AbortSignal): Promise<Uint8Array> {
     const { type, name } = parseObjectKey(ref.key);
     if (type !== "secret") {
       throw new Error(`Key Vault ${type} objects (key "${ref.key}") are not supported yet: only secret/<name>`);
@@ -143,7 +149,7 @@ export class AzureKeyVaultClient implements SecretsClient {
   }
 
   /** `dataFrom.extract`: the value parsed as a JSON object; strings unquoted, other values as JSON text. */
-  async getSecretMap(ref: ExternalSecretDataRemoteRef, signal?: AbortSignal): Promise<Record<string, Uint8Array>> {
+  async getSecretMap(ref: ReadRef, signal?: AbortSignal): Promise<Record<string, Uint8Array>> {
     const raw = new TextDecoder().decode(await this.getSecret(ref, signal));
     let doc: unknown;
     try {
@@ -181,6 +187,30 @@ export class AzureKeyVaultClient implements SecretsClient {
       return { version: res.properties.version ?? "" };
     } catch (e) {
       throw mapAzureError(e, this.#context(`secret "${name}"`));
+    }
+  }
+
+  /** Deletes a secret (soft delete: Key Vault keeps it recoverable); a secret already gone is no error. */
+  async deleteSecret(key: string, signal?: AbortSignal): Promise<void> {
+    const { type, name } = parseObjectKey(key);
+    if (type !== "secret") throw new Error(`Deleting Key Vault ${type} objects is not supported: only secret/<name>`);
+    try {
+      // The poller is not awaited: the delete is accepted once this returns; purging is Key Vault's business.
+      await this.#client.beginDeleteSecret(name, { ...(signal ? { abortSignal: signal } : {}) });
+    } catch (e) {
+      const mapped = mapAzureError(e, this.#context(`secret "${name}"`));
+      if (!(mapped instanceof NoSecretError)) throw mapped;
+    }
+  }
+
+  /** Whether the vault has the secret (its latest version). */
+  async secretExists(key: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.getSecret({ key }, signal);
+      return true;
+    } catch (e) {
+      if (e instanceof NoSecretError) return false;
+      throw e;
     }
   }
 

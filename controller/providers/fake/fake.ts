@@ -1,0 +1,180 @@
+/**
+ * An in-memory provider for planner and read-stage tests: a vault of versioned values and tags, with call counts
+ * and injectable failures. It implements the same contract as the Azure provider, so code under test cannot tell
+ * the difference; it does no I/O.
+ *
+ * @module
+ */
+import type { ExternalSecretFind } from "../../api/types.ts";
+import {
+  type Capabilities,
+  type CredentialSource,
+  InvalidStoreError,
+  NoSecretError,
+  type Provider,
+  ProviderError,
+  type PushOptions,
+  type ReadRef,
+  type SecretsClient,
+  type StoreRef,
+  type ValidationResult,
+} from "../provider.ts";
+
+interface Version {
+  version: string;
+  value: Uint8Array;
+  tags: Record<string, string>;
+}
+
+/** The fake vault: shared by every client the fake provider builds. */
+export class FakeVault {
+  readonly #secrets = new Map<string, Version[]>();
+  #seq = 0;
+  /** Calls made, by method (`getSecret`, `pushSecret`, ...). */
+  readonly calls = new Map<string, number>();
+  /** Failures to throw, by method, consumed one per call. */
+  readonly #failures = new Map<string, Error[]>();
+
+  /** Writes a new version of `key` and returns its version id. */
+  set(key: string, value: string | Uint8Array, tags: Record<string, string> = {}): string {
+    const version = `v${++this.#seq}`;
+    const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
+    const list = this.#secrets.get(key) ?? [];
+    list.push({ version, value: bytes, tags });
+    this.#secrets.set(key, list);
+    return version;
+  }
+
+  /** Removes every version of `key`. */
+  delete(key: string): void {
+    this.#secrets.delete(key);
+  }
+
+  /** Makes the next call of `method` fail with `error` (several calls queue several failures). */
+  failNext(method: string, error: Error = new ProviderError("injected failure", { statusCode: 500 })): void {
+    const list = this.#failures.get(method) ?? [];
+    list.push(error);
+    this.#failures.set(method, list);
+  }
+
+  /** How often `method` was called. */
+  count(method: string): number {
+    return this.calls.get(method) ?? 0;
+  }
+
+  /** @internal Counts a call and throws an injected failure, if one is queued. */
+  enter(method: string): void {
+    this.calls.set(method, this.count(method) + 1);
+    const e = this.#failures.get(method)?.shift();
+    if (e) throw e;
+  }
+
+  /** @internal The version asked for, or NoSecretError. */
+  find(key: string, version?: string): Version {
+    const list = this.#secrets.get(key);
+    const v = version ? list?.find((x) => x.version === version) : list?.at(-1);
+    if (!v) {
+      throw new NoSecretError(`secret "${key}"${version ? ` version ${version}` : ""} not found in the fake vault`);
+    }
+    return v;
+  }
+
+  /** @internal Names of the secrets held. */
+  names(): string[] {
+    return [...this.#secrets.keys()].sort();
+  }
+}
+
+class FakeClient implements SecretsClient {
+  readonly fingerprint = "fake";
+  readonly #vault: FakeVault;
+
+  constructor(vault: FakeVault) {
+    this.#vault = vault;
+  }
+
+  getSecret(ref: ReadRef): Promise<Uint8Array> {
+    return Promise.resolve().then(() => {
+      this.#vault.enter("getSecret");
+      const v = this.#vault.find(ref.key, ref.version);
+      return ref.metadataPolicy === "Fetch" ? new TextEncoder().encode(JSON.stringify(v.tags)) : v.value;
+    });
+  }
+
+  async getSecretMap(ref: ReadRef): Promise<Record<string, Uint8Array>> {
+    const doc: unknown = JSON.parse(new TextDecoder().decode(await this.getSecret(ref)));
+    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
+      throw new Error(`The value of key ${ref.key} is not a JSON object, so it cannot be extracted into keys`);
+    }
+    const enc = new TextEncoder();
+    return Object.fromEntries(
+      Object.entries(doc).map(([k, v]) => [k, enc.encode(typeof v === "string" ? v : JSON.stringify(v))]),
+    );
+  }
+
+  getAllSecrets(find: ExternalSecretFind): Promise<Record<string, Uint8Array>> {
+    return Promise.resolve().then(() => {
+      this.#vault.enter("getAllSecrets");
+      const out: Record<string, Uint8Array> = {};
+      for (const name of this.#vault.names()) {
+        const v = this.#vault.find(name);
+        const tagsMatch = Object.entries(find.tags ?? {}).every(([k, t]) => v.tags[k] === t);
+        if (tagsMatch && (!find.name?.regexp || new RegExp(find.name.regexp).test(name))) out[name] = v.value;
+      }
+      return out;
+    });
+  }
+
+  pushSecret(key: string, value: Uint8Array, options: PushOptions = {}): Promise<{ version: string }> {
+    return Promise.resolve().then(() => {
+      this.#vault.enter("pushSecret");
+      return { version: this.#vault.set(key, value, options.tags ?? {}) };
+    });
+  }
+
+  deleteSecret(key: string): Promise<void> {
+    return Promise.resolve().then(() => {
+      this.#vault.enter("deleteSecret");
+      this.#vault.delete(key);
+    });
+  }
+
+  secretExists(key: string): Promise<boolean> {
+    return Promise.resolve().then(() => {
+      this.#vault.enter("secretExists");
+      return this.#vault.names().includes(key);
+    });
+  }
+
+  validate(): Promise<ValidationResult> {
+    return Promise.resolve().then(() => {
+      this.#vault.enter("validate");
+      return "Ready" as const;
+    });
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** A provider over a {@link FakeVault}; stores name it as `spec.provider.fake` (any object). */
+export class FakeProvider implements Provider {
+  readonly capabilities: Capabilities;
+  readonly vault: FakeVault;
+
+  constructor(vault: FakeVault = new FakeVault(), capabilities: Capabilities = "ReadWrite") {
+    this.vault = vault;
+    this.capabilities = capabilities;
+  }
+
+  validateStore(store: StoreRef): string[] {
+    if (!("fake" in (store.spec.provider ?? {}))) throw new InvalidStoreError("spec.provider.fake is missing");
+    return [];
+  }
+
+  newClient(store: StoreRef, _namespace: string | undefined, _credentials: CredentialSource): Promise<SecretsClient> {
+    this.validateStore(store);
+    return Promise.resolve(new FakeClient(this.vault));
+  }
+}

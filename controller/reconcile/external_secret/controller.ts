@@ -1,0 +1,110 @@
+/**
+ * The ExternalSecret controller: what it watches and how a change maps to the ExternalSecrets to reconcile (ESO's
+ * predicates and mappers):
+ *
+ * - an ExternalSecret, when its generation, labels, annotations, finalizers or deletion change — never for our own
+ *   status writes;
+ * - a managed Secret (the informer holds only Secrets with the managed label), to the ExternalSecrets targeting it,
+ *   so drift and deletion are repaired at once;
+ * - a store, to the ExternalSecrets using it, when its spec or readiness changed or it was deleted.
+ *
+ * @module
+ */
+import { targetName } from "../../api/defaults.ts";
+import type { ClusterSecretStore, ExternalSecret, SecretStore } from "../../api/types.ts";
+import type { Secret } from "../../kube/types.ts";
+import { Controller, watches } from "../../runtime/controller.ts";
+import type { Informer, InformerChange } from "../../runtime/informer.ts";
+import { type ObjectKey, objectKey, storeKey, storeKeyOf } from "../../runtime/keys.ts";
+import type { Logger } from "../../runtime/log.ts";
+import type { Registry } from "../../runtime/metrics.ts";
+import { getCondition } from "../conditions.ts";
+import type { TargetSecret } from "../refresh.ts";
+import { type ExternalSecretDeps, ExternalSecretReconciler } from "./reconciler.ts";
+
+/** Index of ExternalSecrets by the target Secret they write (`namespace/name`). */
+export const BY_TARGET = "target";
+/** Index of ExternalSecrets by the store they use ({@link storeKey}). */
+export const BY_STORE = "store";
+
+/** ESO's ExternalSecret predicate: metadata that is not status changed. */
+export function esChanged(old: ExternalSecret | undefined, cur: ExternalSecret): boolean {
+  if (!old) return true;
+  const a = old.metadata;
+  const b = cur.metadata;
+  return a.generation !== b.generation || a.deletionTimestamp !== b.deletionTimestamp ||
+    JSON.stringify([a.labels, a.annotations, a.finalizers]) !== JSON.stringify([b.labels, b.annotations, b.finalizers]);
+}
+
+/** A store's change worth re-checking its ExternalSecrets: spec (generation) or Ready condition. */
+export function storeChanged(
+  old: SecretStore | ClusterSecretStore | undefined,
+  cur: SecretStore | ClusterSecretStore,
+): boolean {
+  if (!old) return true;
+  const ra = getCondition(old.status?.conditions, "Ready");
+  const rb = getCondition(cur.status?.conditions, "Ready");
+  return old.metadata.generation !== cur.metadata.generation || ra?.status !== rb?.status ||
+    ra?.message !== rb?.message;
+}
+
+/** Adds the indexes the controller maps by; call before the informer starts. */
+export function indexExternalSecrets(informer: Informer<ExternalSecret, ExternalSecret>): void {
+  informer.addIndex(BY_TARGET, (es) => [objectKey({ namespace: es.metadata.namespace, name: targetName(es) })]);
+  informer.addIndex(BY_STORE, (es) => {
+    const key = storeKeyOf(es.spec.secretStoreRef, es.metadata.namespace!);
+    return key ? [key] : [];
+  });
+}
+
+/** What the ExternalSecret controller is built from. */
+export interface ExternalSecretControllerOptions
+  extends Omit<ExternalSecretDeps, "changedAt" | "forget" | "targets" | "secretStores" | "clusterSecretStores"> {
+  targets: Informer<Secret, TargetSecret>;
+  secretStores: Informer<SecretStore, SecretStore>;
+  clusterSecretStores: Informer<ClusterSecretStore, ClusterSecretStore>;
+  concurrency: number;
+  registry: Registry;
+  log: Logger;
+}
+
+/** Builds the ExternalSecret controller over its informers (indexes them; subscribe before they start). */
+export function externalSecretController(o: ExternalSecretControllerOptions): Controller<ObjectKey, ExternalSecret> {
+  // When each ExternalSecret's last spec/label/annotation change was seen: a forced sync reads after it.
+  const changedAt = new Map<ObjectKey, number>();
+  const reconciler = new ExternalSecretReconciler({
+    ...o,
+    changedAt: (key) => changedAt.get(key),
+    forget: (key) => changedAt.delete(key),
+  });
+  indexExternalSecrets(o.externalSecrets);
+  const byStore =
+    (kind: "SecretStore" | "ClusterSecretStore") => (c: InformerChange<SecretStore | ClusterSecretStore>) => {
+      const m = c.object.metadata;
+      const key = kind === "SecretStore" ? storeKey(kind, m.name!, m.namespace) : storeKey(kind, m.name!);
+      // A deleted store's values need not wait for their keep time to leave memory.
+      if (c.type === "delete") o.fetches.forgetStore(key);
+      return c.type === "delete" || storeChanged(c.old, c.object) ? o.externalSecrets.keysBy(BY_STORE, key) : [];
+    };
+  return new Controller<ObjectKey, ExternalSecret>({
+    name: "externalsecret",
+    primary: {
+      informer: o.externalSecrets,
+      key: (es) => objectKey(es.metadata),
+      predicate: (c) => {
+        const changed = c.type === "apply" && esChanged(c.old, c.object);
+        if (changed) changedAt.set(objectKey(c.object.metadata), Date.now());
+        return changed;
+      },
+    },
+    watches: [
+      watches(o.targets, (c) => o.externalSecrets.keysBy(BY_TARGET, objectKey(c.object.metadata))),
+      watches(o.secretStores, byStore("SecretStore")),
+      watches(o.clusterSecretStores, byStore("ClusterSecretStore")),
+    ],
+    reconcile: (key, ctx) => reconciler.reconcile(key, ctx.signal),
+    concurrency: o.concurrency,
+    registry: o.registry,
+    log: o.log,
+  });
+}

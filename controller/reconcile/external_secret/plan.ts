@@ -1,0 +1,354 @@
+/**
+ * The pure core of the ExternalSecret reconciler: given the ExternalSecret, the target Secret as it is, the values
+ * read (or why they could not be), and the time, decide what happens — a tagged {@link Plan}:
+ *
+ * - `write`: create, update or recreate the Secret; then the status and Events given;
+ * - `delete`: delete the Secret (deletionPolicy Delete once its ExternalSecret goes);
+ * - `noop`: nothing to write; the status and Events given;
+ * - `fail`: nothing written; Ready=False with the cause, a Warning Event, retried by back-off or not at all.
+ *
+ * Each plan carries the status to write, the Events to record and what comes next. No I/O (it is async only because
+ * template functions load their libraries on first use); `reconciler.ts` gathers the inputs and carries the plan
+ * out, and never decides a failure itself.
+ *
+ * @module
+ */
+import { creationPolicy, deletionPolicy, targetName } from "../../api/defaults.ts";
+import type { ExternalSecret, ExternalSecretStatus } from "../../api/types.ts";
+import type { ObjectMeta, Secret } from "../../kube/types.ts";
+import { type Action, awaitChange, requeue } from "../../runtime/work_queue.ts";
+import { renderSecretTemplate, type TemplateSources } from "../../template/mod.ts";
+import { kubeTime, Reason, setCondition } from "../conditions.ts";
+import { dataHash, ownerLabelValue, syncedResourceVersion } from "../eso_hash.ts";
+import {
+  ANNOTATION_DATA_HASH,
+  LABEL_CREATED_BY,
+  LABEL_MANAGED,
+  msUntilNextRefresh,
+  type TargetSecret,
+} from "../refresh.ts";
+
+export { targetName };
+
+type OwnerReference = NonNullable<ObjectMeta["ownerReferences"]>[number];
+
+/** An Event to record on the ExternalSecret (recorder name `external-secrets`, as ESO). */
+export interface PlannedEvent {
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+}
+
+/** What to do to the target Secret. `recreate` is needed when the type changes: Kubernetes forbids that in place. */
+export type SecretWrite =
+  | { op: "create"; secret: Secret }
+  | { op: "update"; secret: Secret }
+  | { op: "recreate"; secret: Secret };
+
+/** How a failed plan is retried: by the queue's back-off (the cause may say how soon), or not until a change. */
+export type Retry = "backoff" | "terminal";
+
+/** What to do, with the status to write and the Events to record afterwards. */
+export type Plan =
+  | { kind: "write"; write: SecretWrite; status: ExternalSecretStatus; events: PlannedEvent[]; next: Action }
+  | { kind: "delete"; name: string; status: ExternalSecretStatus; events: PlannedEvent[]; next: Action }
+  | { kind: "noop"; status: ExternalSecretStatus; events: PlannedEvent[]; next: Action }
+  | {
+    kind: "fail";
+    message: string;
+    retry: Retry;
+    /** The error behind it, for the queue (a provider's Retry-After travels in it). */
+    cause?: unknown;
+    status: ExternalSecretStatus;
+    events: PlannedEvent[];
+  };
+
+/** Inputs of {@link planSync}. */
+export interface SyncInput {
+  es: ExternalSecret;
+  /** The target Secret as it is now, if it exists. */
+  target: TargetSecret | undefined;
+  /** The target's current data: needed only to merge into it (creationPolicy Merge and CreateOrMerge). */
+  targetData?: Record<string, Uint8Array>;
+  /** Provider values by `secretKey`, already decoded. */
+  values: Record<string, Uint8Array>;
+  /** ConfigMaps/Secrets named by `templateFrom`. */
+  templateSources?: TemplateSources;
+  /** When the values were read: the status' `refreshTime`. */
+  now: Date;
+  /** The clock, for when to come back. @default {now} */
+  clock?: Date;
+  /** How early this ExternalSecret refreshes (its per-key jitter), in ms. @default {0} */
+  earlyMs?: number;
+}
+
+/** The write of a plan, if it writes. */
+export function writeOf(plan: Plan): SecretWrite | undefined {
+  return plan.kind === "write" ? plan.write : undefined;
+}
+
+/** The failure message of a plan, if it failed. */
+export function failureOf(plan: Plan): string | undefined {
+  return plan.kind === "fail" ? plan.message : undefined;
+}
+
+/** The field manager ESO uses for a given ExternalSecret (`fieldOwnerTemplate`). */
+export function fieldManager(es: ExternalSecret): string {
+  return `externalsecrets.external-secrets.io/${es.metadata.name}`;
+}
+
+function ownerReference(es: ExternalSecret): OwnerReference {
+  return {
+    apiVersion: "external-secrets.io/v1",
+    kind: "ExternalSecret",
+    name: es.metadata.name!,
+    uid: es.metadata.uid!,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+function encodeData(data: Record<string, Uint8Array>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(data).sort()) out[k] = data[k]!.toBase64();
+  return out;
+}
+
+function sameMap(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  const ka = Object.keys(a ?? {});
+  if (ka.length !== Object.keys(b ?? {}).length) return false;
+  return ka.every((k) => b?.[k] === a?.[k]);
+}
+
+function sameOwners(a: OwnerReference[] | undefined, b: OwnerReference[] | undefined): boolean {
+  return JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+}
+
+/**
+ * A failed attempt: Ready=False with the (redacted) cause, a Warning Event; refreshTime is left as it was, so the
+ * next attempt still counts as due.
+ */
+export function planFailure(
+  es: ExternalSecret,
+  message: string,
+  now: Date,
+  retry: Retry = "backoff",
+  cause?: unknown,
+): Plan {
+  return {
+    kind: "fail",
+    message,
+    retry,
+    ...(cause !== undefined ? { cause } : {}),
+    status: {
+      ...es.status,
+      conditions: setCondition(es.status?.conditions, {
+        type: "Ready",
+        status: "False",
+        reason: Reason.SecretSyncedError,
+        message,
+      }, now),
+    },
+    events: [{ type: "Warning", reason: "UpdateFailed", message }],
+  };
+}
+
+/** A failure in the spec or the target itself: retrying cannot help until something changes. */
+function fail(es: ExternalSecret, message: string, now: Date): Plan {
+  return planFailure(es, message, now, "terminal");
+}
+
+/** When to come back after a success: the next periodic refresh, early by the per-key amount. */
+function nextRefresh(es: ExternalSecret, status: ExternalSecretStatus, clock: Date, earlyMs: number): Action {
+  const ms = msUntilNextRefresh({ ...es, status }, clock, earlyMs);
+  return ms === undefined ? awaitChange() : requeue(ms);
+}
+
+/** Status after a successful refresh: Ready=True with `reason`, refreshed now, the spec version synced. */
+function doneStatus(es: ExternalSecret, now: Date, reason: string, message: string): ExternalSecretStatus {
+  return {
+    ...es.status,
+    refreshTime: kubeTime(now),
+    syncedResourceVersion: syncedResourceVersion(es.metadata),
+    conditions: setCondition(es.status?.conditions, { type: "Ready", status: "True", reason, message }, now),
+  };
+}
+
+/**
+ * creationPolicy Merge with no Secret to merge into: Ready=True reason SecretMissing, refreshed, back at the next
+ * interval — as ESO v2.9 (`markAsDone(..., SecretMissing, ...)`, before any provider read). Undefined otherwise.
+ */
+export function planMissingMergeTarget(
+  es: ExternalSecret,
+  target: TargetSecret | undefined,
+  now: Date,
+  earlyMs = 0,
+): Plan | undefined {
+  if (creationPolicy(es) !== "Merge" || target) return undefined;
+  const name = targetName(es);
+  const status = doneStatus(
+    es,
+    now,
+    Reason.SecretMissing,
+    `secret ${es.metadata.namespace}/${name} does not exist: creationPolicy Merge only writes into an existing ` +
+      "Secret; it is checked again at the next refresh",
+  );
+  return { kind: "noop", status, events: [], next: nextRefresh(es, status, now, earlyMs) };
+}
+
+/**
+ * The ExternalSecret is being deleted: with deletionPolicy Delete the Secret it created goes with it (only a Secret
+ * this ExternalSecret owns: never one someone else made); otherwise nothing is written.
+ */
+export function planFinalize(es: ExternalSecret, target: TargetSecret | undefined): Plan {
+  const status = es.status ?? {};
+  const owned = target?.metadata?.ownerReferences?.some((o) => o.uid === es.metadata.uid) === true;
+  if (deletionPolicy(es) === "Delete" && owned) {
+    return { kind: "delete", name: targetName(es), status, events: [], next: awaitChange() };
+  }
+  return { kind: "noop", status, events: [], next: awaitChange() };
+}
+
+interface Rendered {
+  data: Record<string, Uint8Array>;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+/** Why the Secret must not be written over, or undefined: another ExternalSecret (or controller) owns it. */
+function ownershipConflict(es: ExternalSecret, target: TargetSecret | undefined): string | undefined {
+  const controllerRef = target?.metadata?.ownerReferences?.find((o) => o.controller);
+  if (!controllerRef || controllerRef.uid === es.metadata.uid || creationPolicy(es) !== "Owner") return undefined;
+  const owner = controllerRef.kind === "ExternalSecret"
+    ? `another ExternalSecret (${controllerRef.name})`
+    : `${controllerRef.kind} ${controllerRef.name}`;
+  return `target is owned by ${owner}: refusing to overwrite Secret ${es.metadata.namespace}/${targetName(es)}`;
+}
+
+/** The Secret as the ExternalSecret wants it, built on what is there (others' labels, annotations, owners kept). */
+function desiredSecret(
+  es: ExternalSecret,
+  target: TargetSecret | undefined,
+  data: Record<string, Uint8Array>,
+  r: Rendered,
+): Secret {
+  const policy = creationPolicy(es);
+  const namespace = es.metadata.namespace!;
+  const labels: Record<string, string> = { ...target?.metadata?.labels, ...r.labels, [LABEL_MANAGED]: "true" };
+  if (policy === "Owner") labels[LABEL_CREATED_BY] = ownerLabelValue(namespace, es.metadata.name!);
+  const annotations: Record<string, string> = {
+    ...target?.metadata?.annotations,
+    ...r.annotations,
+    [ANNOTATION_DATA_HASH]: dataHash(data),
+  };
+  let ownerReferences = target?.metadata?.ownerReferences;
+  const ours = ownerReferences?.some((o) => o.controller && o.uid === es.metadata.uid) === true;
+  if (policy === "Owner" && !ours) ownerReferences = [...(ownerReferences ?? []), ownerReference(es)];
+  const immutable = es.spec.target?.immutable === true;
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: {
+      ...target?.metadata,
+      name: targetName(es),
+      namespace,
+      labels,
+      annotations,
+      ...(ownerReferences?.length ? { ownerReferences } : {}),
+    },
+    type: es.spec.target?.template?.type ?? target?.type ?? "Opaque",
+    data: encodeData(data),
+    ...(immutable || target?.immutable ? { immutable: true } : {}),
+  };
+}
+
+/** What to write over an existing Secret (undefined: it already holds what is wanted), or why it cannot be. */
+function changeOf(
+  es: ExternalSecret,
+  target: TargetSecret,
+  desired: Secret,
+  data: Record<string, Uint8Array>,
+): { write?: SecretWrite; event?: PlannedEvent; failure?: string } {
+  const type = desired.type ?? "Opaque";
+  const dataChanged = target.dataHash !== dataHash(data);
+  const typeChanged = (target.type ?? "Opaque") !== type;
+  // ESO: an immutable target is never rewritten; the user deletes it to roll a new value out.
+  if (target.immutable && (dataChanged || typeChanged)) {
+    return { failure: "could not update secret, target is immutable" };
+  }
+  const meta = desired.metadata!;
+  const metaChanged = !sameMap(target.metadata?.labels, meta.labels) ||
+    !sameMap(target.metadata?.annotations, meta.annotations) ||
+    !sameOwners(target.metadata?.ownerReferences, meta.ownerReferences) ||
+    (desired.immutable === true && !target.immutable);
+  if (!dataChanged && !typeChanged && !metaChanged) return {};
+  if (!typeChanged) {
+    return {
+      write: { op: "update", secret: desired },
+      event: { type: "Normal", reason: "Updated", message: "secret updated" },
+    };
+  }
+  if (creationPolicy(es) !== "Owner") {
+    return {
+      failure: `cannot change the type of Secret ${meta.namespace}/${meta.name} from ${target.type ?? "Opaque"} to ` +
+        `${type}: Kubernetes does not allow it, and the Secret is not owned by this ExternalSecret (delete it to proceed)`,
+    };
+  }
+  const fresh: Secret = { ...desired, metadata: { ...meta } };
+  delete fresh.metadata!.resourceVersion;
+  delete fresh.metadata!.uid;
+  delete fresh.metadata!.creationTimestamp;
+  return {
+    write: { op: "recreate", secret: fresh },
+    event: {
+      type: "Normal",
+      reason: "Updated",
+      message: `secret recreated: its type changed from ${target.type ?? "Opaque"} to ${type}`,
+    },
+  };
+}
+
+/**
+ * Plans a sync after the provider values were read. The Secret keeps labels, annotations and owners others put on
+ * it; its data becomes exactly what the ExternalSecret renders (creationPolicy Owner/Orphan), or is merged into
+ * (Merge, CreateOrMerge on an existing Secret).
+ */
+export async function planSync(input: SyncInput): Promise<Plan> {
+  const { es, target, now } = input;
+  const policy = creationPolicy(es);
+  const clock = input.clock ?? now;
+  const synced = (write: SecretWrite | undefined, events: PlannedEvent[]): Plan => {
+    const status = { ...doneStatus(es, now, Reason.SecretSynced, "secret synced"), binding: { name: targetName(es) } };
+    const next = nextRefresh(es, status, clock, input.earlyMs ?? 0);
+    return write ? { kind: "write", write, status, events, next } : { kind: "noop", status, events, next };
+  };
+  if (policy === "None") return synced(undefined, []);
+  const missing = planMissingMergeTarget(es, target, now, input.earlyMs);
+  if (missing) return missing;
+  const conflict = ownershipConflict(es, target);
+  if (conflict) return fail(es, conflict, now);
+
+  let rendered: Rendered;
+  try {
+    const template = es.spec.target?.template;
+    rendered = template
+      ? await renderSecretTemplate(template, input.values, input.templateSources)
+      : { data: input.values, labels: {}, annotations: {} };
+  } catch (e) {
+    return fail(es, `could not render the target template: ${(e as Error).message}`, now);
+  }
+  const merge = policy === "Merge" || (policy === "CreateOrMerge" && target !== undefined);
+  if (merge && !input.targetData) throw new Error("planSync needs targetData to merge into an existing Secret");
+  const data = merge ? { ...input.targetData, ...rendered.data } : rendered.data;
+  const desired = desiredSecret(es, target, data, rendered);
+  if (!target) {
+    return synced({ op: "create", secret: desired }, [{
+      type: "Normal",
+      reason: "Created",
+      message: "secret created",
+    }]);
+  }
+  const change = changeOf(es, target, desired, data);
+  if (change.failure) return fail(es, change.failure, now);
+  return synced(change.write, change.event ? [change.event] : []);
+}

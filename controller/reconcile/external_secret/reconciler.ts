@@ -1,0 +1,390 @@
+/**
+ * The ExternalSecret reconciler: the thin I/O edge around the planner. It gathers inputs (the informer caches, the
+ * store, a provider read when a refresh is due), asks `plan.ts` what to do, carries the plan out (the Secret write,
+ * then the status and Events the plan gives) and returns when to come back.
+ *
+ * Never lose data: any error before the plan (store, credentials, provider, template sources) becomes a `fail` plan
+ * that leaves the target Secret as it is; only the status and an Event say what happened.
+ *
+ * @module
+ */
+import { mergesInto, storeKind, targetName } from "../../api/defaults.ts";
+import { externalSecrets } from "../../api/resources.ts";
+import type { ClusterSecretStore, ExternalSecret } from "../../api/types.ts";
+import type { KubeClient } from "../../kube/client.ts";
+import { isAlreadyExists, isConflict, isNotFound } from "../../kube/errors.ts";
+import { addFinalizerPatch, mergePatch, removeFinalizerPatch } from "../../kube/patch.ts";
+import { configMaps, secrets } from "../../kube/resources.ts";
+import type { Secret } from "../../kube/types.ts";
+import type { StoreClientCache } from "../../providers/clients.ts";
+import { InvalidStoreError, NoSecretError } from "../../providers/provider.ts";
+import { ReportedError } from "../../runtime/controller.ts";
+import type { EventRecorder } from "../../runtime/events.ts";
+import type { Informer } from "../../runtime/informer.ts";
+import { type ObjectKey, objectKey } from "../../runtime/keys.ts";
+import type { Logger } from "../../runtime/log.ts";
+import { type Action, awaitChange, requeue, TerminalError } from "../../runtime/work_queue.ts";
+import type { TemplateSources } from "../../template/mod.ts";
+import { getCondition } from "../conditions.ts";
+import { type FetchCache, refreshSpreadMs } from "../fetch_cache.ts";
+import { type ControllerMetrics, dropConditionGauge, setConditionGauge } from "../metrics.ts";
+import {
+  decideRefresh,
+  msUntilNextRefresh,
+  refreshIntervalMs,
+  secretDataBytes,
+  summarizeSecret,
+  type TargetSecret,
+} from "../refresh.ts";
+import { classMatches, namespaceAllowed, resolveStore, type StoreCaches } from "../store_access.ts";
+import { type Plan, planFailure, planFinalize, planMissingMergeTarget, planSync, type SyncInput } from "./plan.ts";
+import { planReads, readValues } from "./read.ts";
+
+export const FINALIZER = "externalsecrets.external-secrets.io/externalsecret-cleanup";
+
+/** Everything the reconciler reads from and writes to. */
+export interface ExternalSecretDeps extends StoreCaches {
+  client: KubeClient;
+  externalSecrets: Informer<ExternalSecret, ExternalSecret>;
+  targets: Informer<Secret, TargetSecret>;
+  clients: StoreClientCache;
+  fetches: FetchCache;
+  events: EventRecorder;
+  metrics: ControllerMetrics;
+  log: Logger;
+  /** ESO's `--controller-class`: stores naming another class are left alone. */
+  controllerClass: string;
+  /** ESO's `--enable-flood-gate`: an ExternalSecret waits while its store is not Ready. */
+  floodGate: boolean;
+  /**
+   * When the controller saw the ExternalSecret's last spec/label/annotation change (epoch ms), if it did. A forced
+   * sync wants a value read after that moment: whoever asked wrote to the vault before asking.
+   */
+  changedAt: (key: ObjectKey) => number | undefined;
+  /** Called when an ExternalSecret is gone, to drop what was kept about it. */
+  forget?: (key: ObjectKey) => void;
+  /** Told every value read from the provider (the logger scrubs them; see runtime/log.ts Redactor). */
+  secretSeen?: (value: Uint8Array) => void;
+  /** Deterministic per-key jitter in [0, 1): spreads refreshes so a restart does not align them. */
+  jitter: (key: string) => number;
+  now: () => Date;
+}
+
+type Resolved = ReturnType<typeof resolveStore>;
+
+/** The ExternalSecret reconciler. */
+export class ExternalSecretReconciler {
+  readonly #d: ExternalSecretDeps;
+
+  constructor(deps: ExternalSecretDeps) {
+    this.#d = deps;
+  }
+
+  /** Reconciles `namespace/name`. Throws to ask for a retry with back-off. */
+  async reconcile(key: ObjectKey, signal?: AbortSignal): Promise<Action> {
+    const d = this.#d;
+    const found = d.externalSecrets.get(key);
+    if (!found) {
+      const [namespace, name] = key.split("/") as [string, string];
+      dropConditionGauge(d.metrics.esCondition, { name, namespace }, "Ready");
+      d.forget?.(key);
+      return awaitChange();
+    }
+    const resolved = resolveStore(d, found);
+    if (resolved && !classMatches(resolved.store, d.controllerClass)) return awaitChange();
+    const started = performance.now();
+    try {
+      if (found.metadata.deletionTimestamp) return await this.#finalize(found);
+      const es = await this.#withFinalizer(found);
+      return await this.#sync(es, key, resolved, signal);
+    } finally {
+      const labels = { name: found.metadata.name!, namespace: found.metadata.namespace! };
+      d.metrics.esReconcileDuration.set(labels, (performance.now() - started) * 1e6);
+    }
+  }
+
+  async #withFinalizer(es: ExternalSecret): Promise<ExternalSecret> {
+    if (es.metadata.finalizers?.includes(FINALIZER)) return es;
+    const patch = addFinalizerPatch(es, FINALIZER);
+    if (!patch) return es;
+    return await this.#d.client.patch(externalSecrets, es.metadata.name!, patch, { namespace: es.metadata.namespace! });
+  }
+
+  async #finalize(es: ExternalSecret): Promise<Action> {
+    const d = this.#d;
+    if (!es.metadata.finalizers?.includes(FINALIZER)) return awaitChange();
+    const ns = es.metadata.namespace!;
+    const plan = planFinalize(es, d.targets.get(objectKey({ namespace: ns, name: targetName(es) })));
+    if (plan.kind === "delete") {
+      await d.client.delete(secrets, plan.name, { namespace: ns }).catch((e) => {
+        if (!isNotFound(e)) throw e;
+      });
+    }
+    const patch = removeFinalizerPatch(es, FINALIZER);
+    if (patch) {
+      await d.client.patch(externalSecrets, es.metadata.name!, patch, { namespace: ns }).catch((e) => {
+        if (!isNotFound(e)) throw e;
+      });
+    }
+    return plan.kind === "fail" ? awaitChange() : plan.next;
+  }
+
+  async #sync(es: ExternalSecret, key: ObjectKey, resolved: Resolved, signal?: AbortSignal): Promise<Action> {
+    const d = this.#d;
+    const now = d.now();
+    const earlyMs = this.#early(es, key);
+    const target = await this.#target(es);
+    const decision = decideRefresh(es, target, now, earlyMs);
+    if (!decision.refresh) {
+      d.log.debug("no refresh due", {
+        namespace: es.metadata.namespace,
+        name: es.metadata.name,
+        reason: decision.reason,
+      });
+      return this.#next(es, key);
+    }
+    const gate = await this.#storeGate(es, resolved, now);
+    if (gate) return "kind" in gate ? await this.#execute(es, gate, decision.reason) : gate;
+    const missing = planMissingMergeTarget(es, target, now, earlyMs);
+    if (missing) return await this.#execute(es, missing, decision.reason);
+    const input = await this.#gather(es, key, resolved!, target, decision.fresh, signal);
+    if ("kind" in input) return await this.#execute(es, input, decision.reason);
+    // A create that finds an unmanaged Secret of that name plans again against it (takes it over, or refuses).
+    const replan = (existing: Secret): Promise<Plan> =>
+      planSync({
+        ...input,
+        target: summarizeSecret(existing),
+        ...(mergesInto(es) ? { targetData: secretDataBytes(existing) } : {}),
+      });
+    return await this.#execute(es, await planSync(input), decision.reason, replan);
+  }
+
+  /** Whether the store can be used now: a failure plan, an Action to wait, or undefined to go on. */
+  async #storeGate(es: ExternalSecret, resolved: Resolved, now: Date): Promise<Plan | Action | undefined> {
+    const d = this.#d;
+    const ns = es.metadata.namespace!;
+    const kind = storeKind(es);
+    const name = es.spec.secretStoreRef?.name;
+    if (!name) return planFailure(es, "spec.secretStoreRef.name is required", now, "terminal");
+    if (!resolved) {
+      const where = kind === "SecretStore" ? ` in namespace ${ns}` : "";
+      return planFailure(es, `${kind} "${name}" not found${where}`, now);
+    }
+    if (d.floodGate) {
+      const ready = getCondition(resolved.store.status?.conditions, "Ready");
+      // Not validated yet (typically right after start): its validation re-enqueues us; no alarm meanwhile.
+      if (!ready) return requeue(5000);
+      if (ready.status !== "True") {
+        return planFailure(es, `${kind} "${name}" is not ready${ready.message ? `: ${ready.message}` : ""}`, now);
+      }
+    }
+    if (kind === "ClusterSecretStore" && !await namespaceAllowed(d.client, resolved.store as ClusterSecretStore, ns)) {
+      const message = `using cluster store "${name}" is not allowed from namespace "${ns}": denied by spec.condition`;
+      return planFailure(es, message, now, "terminal");
+    }
+    return undefined;
+  }
+
+  /** Reads what the ExternalSecret needs: the planner's input, or a `fail` plan saying why it could not. */
+  async #gather(
+    es: ExternalSecret,
+    key: ObjectKey,
+    resolved: NonNullable<Resolved>,
+    target: TargetSecret | undefined,
+    fresh: "forced" | "new" | "window",
+    signal?: AbortSignal,
+  ): Promise<SyncInput | Plan> {
+    const d = this.#d;
+    const now = d.now();
+    const ns = es.metadata.namespace!;
+    const reads = planReads({ es, store: resolved.ref, fresh, now: now.getTime(), changedAt: d.changedAt(key) });
+    if ("unsupported" in reads) return planFailure(es, reads.unsupported, now, "terminal");
+    let read;
+    try {
+      const client = await d.clients.get(resolved.ref, ns);
+      read = await readValues(reads, client, d.fetches, { now: now.getTime(), signal, seen: d.secretSeen });
+    } catch (e) {
+      const retry = e instanceof InvalidStoreError || e instanceof TerminalError ? "terminal" : "backoff";
+      const message = e instanceof NoSecretError
+        ? `${e.message}; the existing Secret is kept (deletionPolicy Retain)`
+        : `could not get secret data from provider: ${(e as Error).message}`;
+      return planFailure(es, message, now, retry, e);
+    }
+    let templateSources: TemplateSources | undefined;
+    let targetData: Record<string, Uint8Array> | undefined;
+    try {
+      templateSources = await this.#templateSources(es, signal);
+      if (mergesInto(es) && target) targetData = await this.#readData(ns, targetName(es));
+    } catch (e) {
+      return planFailure(
+        es,
+        `could not read the templates named by templateFrom: ${(e as Error).message}`,
+        now,
+        "backoff",
+        e,
+      );
+    }
+    return {
+      es,
+      target,
+      values: read.values,
+      now: new Date(read.fetchedAt),
+      clock: d.now(),
+      earlyMs: this.#early(es, key),
+      ...(targetData ? { targetData } : {}),
+      ...(templateSources ? { templateSources } : {}),
+    };
+  }
+
+  /** Carries a plan out: the write, then the status and Events it gives; returns what comes next or throws. */
+  async #execute(
+    es: ExternalSecret,
+    planned: Plan,
+    reason: string,
+    replan?: (existing: Secret) => Promise<Plan>,
+  ): Promise<Action> {
+    const d = this.#d;
+    const labels = { name: es.metadata.name!, namespace: es.metadata.namespace! };
+    let plan = planned;
+    if (plan.kind === "write") {
+      try {
+        plan = await this.#write(es, plan, replan);
+      } catch (e) {
+        if (isConflict(e)) throw e; // the cache is behind: retry soon, quietly
+        plan = planFailure(es, `could not update secret: ${(e as Error).message}`, d.now(), "backoff", e);
+      }
+    }
+    await this.#writeStatus(es, plan.status);
+    for (const ev of plan.events) await d.events.record(es, ev.type, ev.reason, ev.message);
+    if (plan.kind === "fail") {
+      d.metrics.syncErrors.inc(labels);
+      setConditionGauge(d.metrics.esCondition, labels, "Ready", "False");
+      d.log.warn("sync failed", { ...labels, reason: "SecretSyncedError", error: plan.message });
+      const cause = plan.retry === "terminal" ? new TerminalError(plan.message, { cause: plan.cause }) : plan.cause;
+      throw new ReportedError(plan.message, { cause });
+    }
+    d.metrics.syncCalls.inc(labels);
+    setConditionGauge(d.metrics.esCondition, labels, "Ready", "True");
+    const op = planned.kind === "write" && plan.kind === "write" ? plan.write.op : undefined;
+    const what = op === "create" ? "secret created" : op ? "secret updated" : "secret in sync";
+    d.log.info(
+      plan.status.conditions?.find((c) => c.type === "Ready")?.reason === "SecretMissing" ? "secret missing" : what,
+      {
+        ...labels,
+        secret: targetName(es),
+        reason,
+      },
+    );
+    return plan.next;
+  }
+
+  /** Writes the Secret; a create that finds an unmanaged Secret of that name is planned again against it. */
+  async #write(
+    es: ExternalSecret,
+    plan: Plan & { kind: "write" },
+    replan?: (s: Secret) => Promise<Plan>,
+  ): Promise<Plan> {
+    const d = this.#d;
+    const ns = es.metadata.namespace!;
+    const w = plan.write;
+    switch (w.op) {
+      case "create":
+        try {
+          await d.client.create(secrets, w.secret, { namespace: ns });
+          return plan;
+        } catch (e) {
+          if (!isAlreadyExists(e) || !replan) throw e;
+          const again = await replan(await d.client.get(secrets, w.secret.metadata!.name!, { namespace: ns }));
+          if (again.kind !== "write") return again;
+          if (again.write.op === "create") throw e;
+          return await this.#write(es, again);
+        }
+      case "update":
+        await d.client.replace(secrets, w.secret, { namespace: ns });
+        return plan;
+      case "recreate": {
+        const uid = d.targets.get(objectKey({ namespace: ns, name: w.secret.metadata!.name }))?.metadata.uid;
+        await d.client.delete(secrets, w.secret.metadata!.name!, {
+          namespace: ns,
+          ...(uid ? { preconditions: { uid } } : {}),
+        });
+        await d.client.create(secrets, w.secret, { namespace: ns });
+        return plan;
+      }
+    }
+  }
+
+  async #writeStatus(es: ExternalSecret, status: ExternalSecret["status"]): Promise<void> {
+    if (JSON.stringify(es.status ?? {}) === JSON.stringify(status ?? {})) return;
+    try {
+      await this.#d.client.patch(externalSecrets, es.metadata.name!, mergePatch({ status }), {
+        namespace: es.metadata.namespace!,
+        subresource: "status",
+      });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  /**
+   * The target Secret: from the managed-Secret cache, or — for Merge and CreateOrMerge, which write into Secrets
+   * this controller did not create (so not in that cache) — read from the apiserver.
+   */
+  async #target(es: ExternalSecret): Promise<TargetSecret | undefined> {
+    const ns = es.metadata.namespace!;
+    const name = targetName(es);
+    const cached = this.#d.targets.get(objectKey({ namespace: ns, name }));
+    if (cached || !mergesInto(es)) return cached;
+    try {
+      return summarizeSecret(await this.#d.client.get(secrets, name, { namespace: ns }));
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** The ConfigMaps and Secrets `templateFrom` names, read from the ExternalSecret's namespace (a missing one fails). */
+  async #templateSources(es: ExternalSecret, signal?: AbortSignal): Promise<TemplateSources | undefined> {
+    const from = es.spec.target?.template?.templateFrom ?? [];
+    if (!from.some((f) => f.configMap || f.secret)) return undefined;
+    const ns = es.metadata.namespace!;
+    const out: Required<TemplateSources> = { configMaps: {}, secrets: {} };
+    const opts = { namespace: ns, ...(signal ? { signal } : {}) };
+    const missing = (kind: string, name: string) => (e: unknown): never => {
+      throw isNotFound(e) ? new Error(`${kind} ${ns}/${name} does not exist`) : e;
+    };
+    for (const f of from) {
+      if (f.configMap && !(f.configMap.name in out.configMaps)) {
+        const cm = await this.#d.client.get(configMaps, f.configMap.name, opts).catch(
+          missing("ConfigMap", f.configMap.name),
+        );
+        out.configMaps[f.configMap.name] = cm.data ?? {};
+      }
+      if (f.secret && !(f.secret.name in out.secrets)) {
+        const s = await this.#d.client.get(secrets, f.secret.name, opts).catch(missing("Secret", f.secret.name));
+        out.secrets[f.secret.name] = secretDataBytes(s);
+      }
+    }
+    return out;
+  }
+
+  async #readData(ns: string, name: string): Promise<Record<string, Uint8Array>> {
+    try {
+      return secretDataBytes(await this.#d.client.get(secrets, name, { namespace: ns }));
+    } catch (e) {
+      if (isNotFound(e)) return {};
+      throw e;
+    }
+  }
+
+  /** How early this ExternalSecret refreshes: a stable per-key share of the interval's spread. */
+  #early(es: ExternalSecret, key: string): number {
+    return Math.floor(this.#d.jitter(key) * refreshSpreadMs(Math.max(0, refreshIntervalMs(es))));
+  }
+
+  /** When to come back when nothing was due: the next periodic refresh, early by the per-key amount. */
+  #next(es: ExternalSecret, key: ObjectKey): Action {
+    const ms = msUntilNextRefresh(es, this.#d.now(), this.#early(es, key));
+    return ms === undefined ? awaitChange() : requeue(ms);
+  }
+}

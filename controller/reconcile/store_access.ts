@@ -1,0 +1,84 @@
+/**
+ * Which store an ExternalSecret uses and whether it may: the store named by `secretStoreRef` (from the informer
+ * caches), ESO's controller-class filter, and a ClusterSecretStore's namespace `conditions`.
+ *
+ * @module
+ */
+import { storeKind } from "../api/defaults.ts";
+import type { ClusterSecretStore, ExternalSecret, SecretStore } from "../api/types.ts";
+import type { KubeClient } from "../kube/client.ts";
+import { namespaces } from "../kube/resources.ts";
+import { storeRefOf } from "../providers/clients.ts";
+import type { StoreRef } from "../providers/provider.ts";
+import type { Informer } from "../runtime/informer.ts";
+import { type ObjectKey, objectKey } from "../runtime/keys.ts";
+
+/** Either store kind. */
+export type AnyStore = SecretStore | ClusterSecretStore;
+
+/** The store caches an ExternalSecret resolves its store in. */
+export interface StoreCaches {
+  secretStores: Pick<Informer<SecretStore, SecretStore>, "get">;
+  clusterSecretStores: Pick<Informer<ClusterSecretStore, ClusterSecretStore>, "get">;
+}
+
+/** The store an ExternalSecret names, as a provider {@link StoreRef}, or undefined if it does not exist. */
+export function resolveStore(caches: StoreCaches, es: ExternalSecret): { ref: StoreRef; store: AnyStore } | undefined {
+  const kind = storeKind(es);
+  const name = es.spec.secretStoreRef?.name;
+  if (!name) return undefined;
+  const store = kind === "ClusterSecretStore"
+    ? caches.clusterSecretStores.get(objectKey({ name }))
+    : caches.secretStores.get(objectKey({ namespace: es.metadata.namespace, name }) as ObjectKey);
+  if (!store) return undefined;
+  return { store, ref: storeRefOf(kind, store) };
+}
+
+/** True when this controller should act on objects using the store (ESO's `ShouldProcessStore`). */
+export function classMatches(store: AnyStore | undefined, controllerClass: string): boolean {
+  const c = store?.spec.controller;
+  return !c || c === controllerClass;
+}
+
+function selectorMatches(
+  sel: NonNullable<NonNullable<ClusterSecretStore["spec"]["conditions"]>[number]["namespaceSelector"]>,
+  l: Record<string, string>,
+): boolean {
+  const okLabels = Object.entries(sel.matchLabels ?? {}).every(([k, v]) => l[k] === v);
+  return okLabels && (sel.matchExpressions ?? []).every((e) => {
+    const has = Object.hasOwn(l, e.key);
+    switch (e.operator) {
+      case "In":
+        return has && (e.values ?? []).includes(l[e.key]!);
+      case "NotIn":
+        return !has || !(e.values ?? []).includes(l[e.key]!);
+      case "Exists":
+        return has;
+      case "DoesNotExist":
+        return !has;
+      default:
+        return false;
+    }
+  });
+}
+
+/** ESO's ClusterSecretStore `conditions`: may `namespace` use the store? Any match in any condition allows. */
+export async function namespaceAllowed(
+  client: KubeClient,
+  store: ClusterSecretStore,
+  namespace: string,
+): Promise<boolean> {
+  const conditions = store.spec.conditions;
+  if (!conditions?.length) return true;
+  let labels: Record<string, string> | undefined;
+  for (const c of conditions) {
+    if (c.namespaces?.includes(namespace)) return true;
+    if (c.namespaceRegexes?.some((r) => new RegExp(r).test(namespace))) return true;
+    const sel = c.namespaceSelector;
+    if (sel && (sel.matchLabels || sel.matchExpressions)) {
+      labels ??= (await client.get(namespaces, namespace)).metadata?.labels ?? {};
+      if (selectorMatches(sel, labels)) return true;
+    }
+  }
+  return false;
+}
