@@ -5,11 +5,11 @@
  * The image is `FROM scratch` (deploy/Dockerfile): the controller, the few shared libraries `ldd` lists for it, the
  * CA bundle and an nsswitch.conf; no shell, no /etc/passwd, the numeric user 65532. The controller is the
  * `deno compile` binary where a denort runtime is available (`DENORT_BIN`), otherwise the pinned deno binary plus
- * the bundle (`dist/kv-operator.bundle.js`) run with the compiled binary's permission flags (tools/compile.ts).
+ * the bundle (what `deno task build` writes) run with the compiled binary's permission flags (tools/compile.ts).
  *
- * This stages the build context in `dist/image/` and builds deploy/Dockerfile with buildah (Debian's podman, buildah,
- * umoci, skopeo and runc are installed with apt when missing and we are root). `--stage-only` stops after staging,
- * for `docker build` on a machine with a registry. Prints the archive's size and manifest digest.
+ * This stages the build context in a temporary directory and builds deploy/Dockerfile with buildah (Debian's podman,
+ * buildah, umoci, skopeo and runc are installed with apt when missing and we are root). `--stage-only` stages into
+ * `dist/image/` and stops, for `docker build` on a machine with a registry. Prints the archive's size and digest.
  *
  * @module
  */
@@ -146,13 +146,12 @@ async function gitOr(args: string[], fallback: string): Promise<string> {
   }
 }
 
-/** Builds the controller and lays out the image's root filesystem in `dist/image/rootfs/`. */
-export async function stageImage(): Promise<StagedImage> {
+/** Builds the controller and lays out the image's build context (`rootfs/` and the Dockerfile) in `context`. */
+export async function stageImage(context = `${ROOT}dist/image`): Promise<StagedImage> {
   const version = await projectVersion();
   const dirty = (await gitOr(["status", "--porcelain", "--untracked-files=no"], "")) !== "";
   const revision = (await gitOr(["rev-parse", "HEAD"], "unknown")) + (dirty ? "-dirty" : "");
   const timestamp = Number(await gitOr(["log", "-1", "--format=%ct"], "0"));
-  const context = `${ROOT}dist/image`;
   const rootfs = `${context}/rootfs`;
   await Deno.remove(context, { recursive: true }).catch(() => {});
   await Deno.mkdir(rootfs, { recursive: true });
@@ -166,7 +165,8 @@ export async function stageImage(): Promise<StagedImage> {
     await copyInto(rootfs, binary, "/usr/local/bin/kv-operator", 0o755);
   } else {
     console.error("[image] deno bundle controller/main.ts (no DENORT_BIN: deno + bundle)");
-    const bundle = `${ROOT}dist/kv-operator.bundle.js`;
+    await Deno.mkdir(`${rootfs}/app`);
+    const bundle = `${rootfs}/app/kv-operator.js`;
     await run(Deno.execPath(), [
       "bundle",
       "--quiet",
@@ -177,9 +177,9 @@ export async function stageImage(): Promise<StagedImage> {
       bundle,
       "controller/main.ts",
     ]);
+    await Deno.chmod(bundle, 0o644);
     binary = Deno.execPath();
     await copyInto(rootfs, binary, "/usr/local/bin/deno", 0o755);
-    await copyInto(rootfs, bundle, "/app/kv-operator.js", 0o644);
   }
   const libs = parseLdd(await run("ldd", [binary], { quiet: true }));
   if (libs.length === 0) throw new Error(`ldd lists no libraries for ${binary}`);
@@ -212,7 +212,20 @@ export async function buildImage(
 ): Promise<BuiltImage> {
   const started = performance.now();
   await ensureContainerTools();
-  const staged = await stageImage();
+  // A context of its own, so that two builds (tests, a release) never share one.
+  const context = await Deno.makeTempDir({ prefix: "kv-image-" });
+  try {
+    return await buildFrom(await stageImage(context), opts, started);
+  } finally {
+    await Deno.remove(context, { recursive: true });
+  }
+}
+
+async function buildFrom(
+  staged: StagedImage,
+  opts: { archive?: string; repository?: string },
+  started: number,
+): Promise<BuiltImage> {
   const archive = opts.archive ?? `${ROOT}${IMAGE_ARCHIVE}`;
   const reference = `${opts.repository ?? IMAGE_REPOSITORY}:${staged.version}`;
   const { globalArgs, env } = await containerEnv();
