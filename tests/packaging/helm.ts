@@ -5,6 +5,7 @@
  * @module
  */
 import { parseAllDocuments } from "yaml";
+import { ensureHelm } from "../../tools/helm.ts";
 import { type CommandResult, run } from "../harness/control_plane.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -20,22 +21,6 @@ export type Manifest = {
   metadata: { name: string; [k: string]: Field };
   [k: string]: Field;
 };
-
-let helmPromise: Promise<string> | undefined;
-
-/** The helm binary's path, building it the first time (minutes; progress on stderr). */
-export function ensureHelm(): Promise<string> {
-  helmPromise ??= (async () => {
-    const out = await new Deno.Command("bash", {
-      args: [`${ROOT}tools/build_helm.sh`],
-      stdout: "piped",
-      stderr: "inherit",
-    }).output();
-    if (!out.success) throw new Error(`tools/build_helm.sh exited with code ${out.code} (see above)`);
-    return new TextDecoder().decode(out.stdout).trim().split("\n").pop()!;
-  })();
-  return helmPromise;
-}
 
 /** Runs helm with `args`; HELM_* state goes to a temporary home so the machine's helm config plays no part. */
 export async function helm(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
