@@ -30,6 +30,7 @@ function sampleValue(opt: ReturnType<typeof program>["options"][number]): string
   const name = opt.long!.slice(2);
   if (known[name]) return known[name];
   if (opt.optional) return String(!opt.defaultValue);
+  if (opt.argChoices?.length) return opt.argChoices.find((c) => c !== opt.defaultValue) ?? opt.argChoices[0]!;
   if (opt.parseArg) {
     for (const candidate of ["7", "45s"]) {
       try {
