@@ -253,6 +253,7 @@ async function buildFrom(
     local,
     staged.context,
   ], { env, quiet: true });
+  await Deno.mkdir(archive.slice(0, archive.lastIndexOf("/")) || "/", { recursive: true });
   await Deno.remove(archive).catch(() => {});
   await run("buildah", [...globalArgs, "push", "--quiet", local, `oci-archive:${archive}:${reference}`], {
     env,
