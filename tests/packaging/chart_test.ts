@@ -115,6 +115,12 @@ Deno.test("chart: lint and template", async (t) => {
     assert.equal(cmd.opts().enableFloodGate, false);
     assert.equal(cmd.opts().kvBurst, 50);
     assert.equal(cmd.opts().azureDisableChallengeResourceVerification, true);
+    // From a values file YAML numbers arrive as floats: still 50, not 5e+01.
+    const file = await Deno.makeTempFile({ suffix: ".yaml" });
+    await Deno.writeTextFile(file, "extraArgs:\n  kv-burst: 50\n  kv-requests-per-second: 1000000\n");
+    const fromFile: string[] = controller(await renderChart(["-f", file])).args;
+    await Deno.remove(file);
+    assert.deepEqual(fromFile.slice(-2), ["--kv-burst=50", "--kv-requests-per-second=1000000"]);
   });
 
   await t.step("the metrics Service selects the controller's pods and targets its metrics port", async () => {
