@@ -253,14 +253,17 @@ async function buildFrom(
     local,
     staged.context,
   ], { env, quiet: true });
-  await Deno.mkdir(archive.slice(0, archive.lastIndexOf("/")) || "/", { recursive: true });
-  await Deno.remove(archive).catch(() => {});
-  await run("buildah", [...globalArgs, "push", "--quiet", local, `oci-archive:${archive}:${reference}`], {
-    env,
-    quiet: true,
-  });
-  // The local copy is only a step to the archive; vfs keeps a full copy per image, so do not let them pile up.
-  await run("buildah", [...globalArgs, "rmi", local], { env, quiet: true }).catch(() => "");
+  try {
+    await Deno.mkdir(archive.slice(0, archive.lastIndexOf("/")) || "/", { recursive: true });
+    await Deno.remove(archive).catch(() => {});
+    await run("buildah", [...globalArgs, "push", "--quiet", local, `oci-archive:${archive}:${reference}`], {
+      env,
+      quiet: true,
+    });
+  } finally {
+    // The local copy is only a step to the archive; vfs keeps a full copy per image, so do not let them pile up.
+    await run("buildah", [...globalArgs, "rmi", local], { env, quiet: true }).catch(() => "");
+  }
   const index = JSON.parse(await run("tar", ["-xOf", archive, "index.json"], { quiet: true })) as {
     manifests: { digest: string }[];
   };
