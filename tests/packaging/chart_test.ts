@@ -276,7 +276,9 @@ Deno.test("chart: lint and template", async (t) => {
     const cases: [string[], RegExp][] = [
       [["--set", "leaderElect=false"], /replicaCount > 1 needs leaderElect/],
       [["--set", "storeRequeueInterval=5 minutes"], /storeRequeueInterval must be a duration/],
-      [["--set", "global.compatibility.openshift.adaptSecurityContext=yes"], /must be auto, force or disabled/],
+      [["--set", "global.compatibility.openshift.adaptSecurityContext=yes"], /adaptSecurityContext.*one of 'auto'/],
+      [["--set", "log.level=loud"], /log\/level.*one of 'debug', 'info', 'warn', 'error'/],
+      [["--set", "concurrent=0"], /concurrent.*minimum/],
     ];
     for (const [args, message] of cases) {
       const r = await helm(["template", "x", CHART_DIR, ...args]);
