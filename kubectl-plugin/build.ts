@@ -3,8 +3,10 @@
  *
  * - `deno task build:plugin`: bundles `kubectl-plugin/main.ts` with code splitting into `dist/plugin/` (each
  *   command's modules — the Kubernetes client, the Azure SDK, the template engine — in chunks loaded only when that
- *   command runs), and writes the executable `dist/bin/kubectl-externalsecret`, a `#!/bin/sh` wrapper that runs the
- *   bundle with this Deno and a fixed permission set. Put `dist/bin` on `PATH` and kubectl finds the plugin.
+ *   command runs), and writes the executable `dist/bin/kubectl-externalsecret`, a `#!/bin/sh` launcher that runs the
+ *   bundle (found relative to itself) with a fixed permission set and the Deno beside it (`dist/bin/deno`, a link to
+ *   this Deno) or on PATH. Put `dist/bin` on `PATH` and kubectl finds the plugin. The release archives
+ *   (tools/release.ts) hold the same launcher and bundle, without the link.
  * - `deno task compile:plugin`: the same bundle as one binary, `dist/kubectl-externalsecret`, with `deno compile`.
  *   That needs the `denort` runtime, downloaded from dl.deno.land unless `DENORT_BIN` names one; without either it
  *   stops with a message that says so.
@@ -33,12 +35,30 @@ function quote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
-/** The wrapper kubectl runs: `exec <deno> run --quiet --no-config --cached-only <permissions> <bundle> "$@"`. */
-export function wrapperScript(denoPath: string, bundlePath: string, permissions: readonly string[]): string {
+/**
+ * The launcher kubectl runs: `exec deno run --quiet --no-config --cached-only <permissions> <bundle> "$@"`, with the
+ * bundle found relative to the launcher's own real location (krew links it into ~/.krew/bin) and `deno` taken from
+ * beside the launcher if there is one (a local build links the pinned Deno there), else from PATH. No absolute
+ * paths, so the same file works on any machine and in any directory.
+ */
+export function wrapperScript(bundleRelative: string, permissions: readonly string[]): string {
+  if (bundleRelative.startsWith("/")) throw new Error(`the bundle's path must be relative, not ${bundleRelative}`);
   return [
     "#!/bin/sh",
-    "# kubectl-externalsecret: written by `deno task build:plugin` (kubectl-plugin/build.ts); do not edit.",
-    `exec ${quote(denoPath)} run --quiet --no-config --cached-only ${permissions.join(" ")} ${quote(bundlePath)} "$@"`,
+    "# kubectl-externalsecret: written by kubectl-plugin/build.ts; do not edit. Runs the plugin's bundle with Deno 2.",
+    "set -e",
+    "self=$0",
+    'while [ -L "$self" ]; do',
+    '  link=$(readlink "$self")',
+    '  case $link in /*) self=$link ;; *) self=$(dirname "$self")/$link ;; esac',
+    "done",
+    'dir=$(CDPATH= cd -- "$(dirname -- "$self")" && pwd)',
+    'if [ -x "$dir/deno" ]; then deno=$dir/deno; else deno=$(command -v deno || true); fi',
+    'if [ -z "$deno" ]; then',
+    '  echo "kubectl-externalsecret needs Deno 2 (https://deno.com) on PATH" >&2',
+    "  exit 127",
+    "fi",
+    `exec "$deno" run --quiet --no-config --cached-only ${permissions.join(" ")} "$dir"/${quote(bundleRelative)} "$@"`,
     "",
   ].join("\n");
 }
@@ -104,11 +124,12 @@ export async function buildPlugin(outRoot: string = ROOT): Promise<string> {
   await exposeCommonJsExports(`${outRoot}${BUNDLE_DIR}`);
   await Deno.mkdir(`${outRoot}${BIN_DIR}`, { recursive: true });
   const wrapper = `${outRoot}${BIN_DIR}/kubectl-externalsecret`;
-  await Deno.writeTextFile(
-    wrapper,
-    wrapperScript(Deno.execPath(), `${outRoot}${BUNDLE_DIR}/main.js`, PLUGIN_PERMISSIONS),
-  );
+  await Deno.writeTextFile(wrapper, wrapperScript("../plugin/main.js", PLUGIN_PERMISSIONS));
   await Deno.chmod(wrapper, 0o755);
+  // A local build runs with the pinned Deno, linked beside the launcher (the launcher prefers it to PATH's).
+  const denoLink = `${outRoot}${BIN_DIR}/deno`;
+  await Deno.remove(denoLink).catch(() => {});
+  await Deno.symlink(Deno.execPath(), denoLink);
   return wrapper;
 }
 
