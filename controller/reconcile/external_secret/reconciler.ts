@@ -12,7 +12,7 @@ import { mergesInto, storeKind, targetName } from "../../api/defaults.ts";
 import { externalSecrets } from "../../api/resources.ts";
 import type { ClusterSecretStore, ExternalSecret } from "../../api/types.ts";
 import type { KubeClient } from "../../kube/client.ts";
-import { isAlreadyExists, isConflict, isNotFound } from "../../kube/errors.ts";
+import { isAlreadyExists, isConflict, isInvalid, isNotFound } from "../../kube/errors.ts";
 import { addFinalizerPatch, mergePatch, removeFinalizerPatch } from "../../kube/patch.ts";
 import { configMaps, secrets } from "../../kube/resources.ts";
 import type { Secret } from "../../kube/types.ts";
@@ -103,11 +103,26 @@ export class ExternalSecretReconciler {
     }
   }
 
-  async #withFinalizer(es: ExternalSecret): Promise<ExternalSecret> {
-    if (es.metadata.finalizers?.includes(FINALIZER)) return es;
-    const patch = addFinalizerPatch(es, FINALIZER);
-    if (!patch) return es;
-    return await this.#d.client.patch(externalSecrets, es.metadata.name!, patch, { namespace: es.metadata.namespace! });
+  /**
+   * Adds the finalizer. The patch tests the finalizers the cache saw; right after our own write the cache can be
+   * behind (the apiserver answers 422 to the failed test), so the object is read again and the patch retried once
+   * against what is really there — quietly: nothing failed.
+   */
+  async #withFinalizer(cached: ExternalSecret): Promise<ExternalSecret> {
+    const d = this.#d;
+    const opts = { namespace: cached.metadata.namespace! };
+    let es = cached;
+    for (let attempt = 0;; attempt++) {
+      const patch = addFinalizerPatch(es, FINALIZER);
+      if (!patch) return es;
+      try {
+        return await d.client.patch(externalSecrets, es.metadata.name!, patch, opts);
+      } catch (e) {
+        if (!isInvalid(e) || attempt > 0) throw e;
+        d.log.debug("finalizer patch raced the cache; reading the object again", { ...opts, name: es.metadata.name });
+        es = await d.client.get(externalSecrets, es.metadata.name!, opts);
+      }
+    }
   }
 
   async #finalize(es: ExternalSecret): Promise<Action> {
@@ -197,10 +212,17 @@ export class ExternalSecretReconciler {
     const d = this.#d;
     const now = d.now();
     const ns = es.metadata.namespace!;
-    const reads = planReads({ es, store: resolved.ref, fresh, now: now.getTime(), changedAt: d.changedAt(key) });
-    if ("unsupported" in reads) return planFailure(es, reads.unsupported, now, "terminal");
     let read;
     try {
+      const reads = planReads({
+        es,
+        store: resolved.ref,
+        fresh,
+        now: now.getTime(),
+        changedAt: d.changedAt(key),
+        credentialScope: d.clients.scopeOf(resolved.ref, ns),
+      });
+      if ("unsupported" in reads) return planFailure(es, reads.unsupported, now, "terminal");
       const client = await d.clients.get(resolved.ref, ns);
       read = await readValues(reads, client, d.fetches, { now: now.getTime(), signal, seen: d.secretSeen });
     } catch (e) {
