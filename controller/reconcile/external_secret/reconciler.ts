@@ -25,7 +25,7 @@ import { type ObjectKey, objectKey } from "../../runtime/keys.ts";
 import type { Logger } from "../../runtime/log.ts";
 import { type Action, awaitChange, requeue, TerminalError } from "../../runtime/work_queue.ts";
 import type { TemplateSources } from "../../template/mod.ts";
-import { getCondition } from "../conditions.ts";
+import { getCondition, stampTransitions } from "../conditions.ts";
 import { type FetchCache, refreshSpreadMs } from "../fetch_cache.ts";
 import { type ControllerMetrics, dropConditionGauge, setConditionGauge } from "../metrics.ts";
 import {
@@ -271,6 +271,8 @@ export class ExternalSecretReconciler {
     if (plan.kind === "write") {
       try {
         plan = await this.#write(es, plan, replan);
+        // ESO stamps Ready once the Secret is written (markAsDone): a transition is the time of that write.
+        plan = { ...plan, status: stampTransitions(es.status?.conditions, plan.status, d.now()) };
       } catch (e) {
         if (isConflict(e)) throw e; // the cache is behind: retry soon, quietly
         plan = planFailure(es, `could not update secret: ${(e as Error).message}`, d.now(), "backoff", e);
