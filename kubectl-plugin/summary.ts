@@ -10,7 +10,7 @@ import type { KubeClient, KubeObject, ListOptions, ResourceType } from "../contr
 import { humanDuration } from "./output.ts";
 
 /** The annotation `sync` sets. Any label or annotation change moves `syncedResourceVersion`; ESO uses this name. */
-export const FORCE_SYNC_ANNOTATION = "external-secrets.io/force-sync";
+export { FORCE_SYNC_ANNOTATION } from "../mod.ts";
 
 /** When the next refresh happens: short text for tables, a sentence for the detailed view. */
 export interface NextRefresh {

@@ -62,10 +62,12 @@ export interface SyncOutcome {
 }
 
 /** Patches the force-sync annotation; returns the request with the `syncedResourceVersion` to wait for. */
-export async function requestSync(client: KubeClient, es: ExternalSecret): Promise<SyncRequest> {
+export async function requestSync(client: KubeClient, es: ExternalSecret, token?: string): Promise<SyncRequest> {
   const requestedAt = Date.now();
-  let value = forceSyncValue();
-  if (es.metadata.annotations?.[FORCE_SYNC_ANNOTATION] === value) value = (BigInt(value) + 1n).toString();
+  let value = token ?? forceSyncValue();
+  if (token === undefined && es.metadata.annotations?.[FORCE_SYNC_ANNOTATION] === value) {
+    value = (BigInt(value) + 1n).toString();
+  }
   const patched = await client.patch(
     externalSecrets,
     es.metadata.name!,
@@ -335,6 +337,8 @@ export async function forceSyncAll(
   items: readonly ExternalSecret[],
   out: Output,
   print: (req: SyncRequest) => void,
+  /** One annotation value for all (a rotation token: they may share one vault read); default a fresh timestamp. */
+  token?: string,
 ): Promise<{ requests: SyncRequest[]; errors: number }> {
   const requests: SyncRequest[] = [];
   const seen = new Set<string>();
@@ -347,7 +351,7 @@ export async function forceSyncAll(
       );
     }
     try {
-      const req = await requestSync(client, es);
+      const req = await requestSync(client, es, token);
       requests.push(req);
       print(req);
     } catch (e) {

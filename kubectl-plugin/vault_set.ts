@@ -9,7 +9,14 @@
  *
  * @module
  */
-import { ANNOTATION_DATA_HASH, dataHash, type ExternalSecret, externalSecrets, secretDataBytes } from "../mod.ts";
+import {
+  ANNOTATION_DATA_HASH,
+  dataHash,
+  type ExternalSecret,
+  externalSecrets,
+  rotationToken,
+  secretDataBytes,
+} from "../mod.ts";
 import { isNotFound, type KubeClient, secrets } from "../controller/kube/mod.ts";
 import { CliError, ExitCode, UsageError } from "./errors.ts";
 import { type GlobalFlags, requireOutput, scopeOf } from "./global.ts";
@@ -303,11 +310,12 @@ export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out
       return ExitCode.Ok;
     }
     const baseline = opts.wait ? await readBaseline(client, following.map((es) => es.metadata.namespace!)) : undefined;
+    // One rotation token for every consumer: the controller lets them share one read made after the write.
     const { requests, errors } = await forceSyncAll(client, following, out, (req) => {
       out.out(
         `externalsecret.external-secrets.io/${req.es.metadata.name} sync requested (namespace ${req.es.metadata.namespace})`,
       );
-    });
+    }, rotationToken(version));
     if (!opts.wait) return errors > 0 ? ExitCode.Error : ExitCode.Ok;
     const expected = new Map<string, string | undefined>();
     for (const r of requests) expected.set(keyOf(r.es), await expectedDataHash(r.es, id, name, value));

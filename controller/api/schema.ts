@@ -153,12 +153,18 @@ const generatorRef = obj("GeneratorRef", {
 
 const sourceRef = obj("StoreSourceRef", { storeRef, generatorRef }, { minProperties: 1, maxProperties: 1 });
 
-const conversionStrategy = enumOf(["Default", "Unicode"], { default: "Default" });
-const decodingStrategy = enumOf(["Auto", "Base64", "Base64URL", "None"], { default: "None" });
+// No schema defaults here, as in ESO v2.9's CRDs: its code applies Default/None when the fields are left out
+// (api/defaults.ts does the same), so a manifest reads back from the apiserver exactly as under ESO.
+const conversionStrategy = enumOf(["Default", "Unicode"], {
+  description: 'How keys are converted: "Default" when left out.',
+});
+const decodingStrategy = enumOf(["Auto", "Base64", "Base64URL", "None"], {
+  description: 'How values are decoded: "None" when left out.',
+});
 
 const remoteRef = obj("ExternalSecretDataRemoteRef", {
   key: str({ description: "The provider key: [secret|key|cert]/name for Azure Key Vault." }),
-  metadataPolicy: enumOf(["None", "Fetch"], { default: "None" }),
+  metadataPolicy: enumOf(["None", "Fetch"], { description: '"None" when left out: the value; "Fetch": its tags.' }),
   property: str({ description: "A JSON path (gjson) into the value, or a tag name with metadataPolicy Fetch." }),
   version: str({ description: "A provider version; empty means the latest." }),
   conversionStrategy,
@@ -246,7 +252,8 @@ const externalSecretSpec = obj("ExternalSecretSpec", {
   }),
   refreshPolicy: enumOf(["CreatedOnce", "Periodic", "OnChange"]),
   refreshInterval: str({
-    default: "1h",
+    // ESO's CRD default, spelled as Go's Duration.String() prints it (a manifest without it reads back so).
+    default: "1h0m0s",
     pattern: GO_DURATION,
     description: 'How often to re-read the provider, as a Go duration ("1h", "15m", "30s"); 0 fetches once.',
   }),

@@ -77,15 +77,15 @@ export interface SyncWindows {
 export interface ExternalSecretDataRemoteRef {
   /** The provider key: [secret|key|cert]/name for Azure Key Vault. */
   key: string;
-  /** @default "None" */
+  /** "None" when left out: the value; "Fetch": its tags. */
   metadataPolicy?: "None" | "Fetch";
   /** A JSON path (gjson) into the value, or a tag name with metadataPolicy Fetch. */
   property?: string;
   /** A provider version; empty means the latest. */
   version?: string;
-  /** @default "Default" */
+  /** How keys are converted: "Default" when left out. */
   conversionStrategy?: "Default" | "Unicode";
-  /** @default "None" */
+  /** How values are decoded: "None" when left out. */
   decodingStrategy?: "Auto" | "Base64" | "Base64URL" | "None";
   nullBytePolicy?: "Ignore" | "Fail";
 }
@@ -118,9 +118,9 @@ export interface ExternalSecretFind {
   path?: string;
   name?: FindName;
   tags?: Record<string, string>;
-  /** @default "Default" */
+  /** How keys are converted: "Default" when left out. */
   conversionStrategy?: "Default" | "Unicode";
-  /** @default "None" */
+  /** How values are decoded: "None" when left out. */
   decodingStrategy?: "Auto" | "Base64" | "Base64URL" | "None";
   nullBytePolicy?: "Ignore" | "Fail";
 }
@@ -164,7 +164,7 @@ export interface ExternalSecretSpec {
   /** @default {"creationPolicy":"Owner","deletionPolicy":"Retain"} */
   target?: ExternalSecretTarget;
   refreshPolicy?: "CreatedOnce" | "Periodic" | "OnChange";
-  /** How often to re-read the provider, as a Go duration ("1h", "15m", "30s"); 0 fetches once. @default "1h" */
+  /** How often to re-read the provider, as a Go duration ("1h", "15m", "30s"); 0 fetches once. @default "1h0m0s" */
   refreshInterval?: string;
   syncWindows?: SyncWindows;
   data?: ExternalSecretData[];

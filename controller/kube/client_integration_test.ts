@@ -336,7 +336,7 @@ Deno.test("KubeClient against a real kube-apiserver", async (t) => {
             data: [{ secretKey: "k", remoteRef: { key: "r" } }],
           },
         }, { namespace: ns });
-        assert.equal((es.spec as { refreshInterval?: string }).refreshInterval, "1h", "CRD defaults applied");
+        assert.equal((es.spec as { refreshInterval?: string }).refreshInterval, "1h0m0s", "CRD defaults applied");
 
         const condition = {
           type: "Ready",

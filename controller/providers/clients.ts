@@ -59,6 +59,15 @@ export class StoreClientCache {
     this.#recheckMs = options.recheckMs ?? 5 * 60_000;
   }
 
+  /**
+   * The namespace a store's credentials resolve in: a SecretStore's own; for a ClusterSecretStore, the
+   * ExternalSecret's only when referent (credential refs without a namespace), otherwise none.
+   */
+  scopeOf(store: StoreRef, namespace: string | undefined): string | undefined {
+    if (store.kind === "SecretStore") return store.namespace;
+    return this.providerFor(store).isReferent(store) ? namespace : undefined;
+  }
+
   /** The provider a store uses, or an error naming the unsupported provider. */
   providerFor(store: StoreRef): Provider {
     const names = Object.keys(store.spec.provider ?? {});
@@ -79,12 +88,15 @@ export class StoreClientCache {
 
   /** A client for `store`, resolving credentials in `namespace` where the store's refs name none. */
   async get(store: StoreRef, namespace: string | undefined): Promise<SecretsClient> {
-    const id = `${storeKeyOfRef(store)}@${store.uid}/${store.resourceVersion}|${namespace ?? ""}`;
+    // One client per store, however many namespaces use it — unless its credentials resolve per namespace: one
+    // token acquisition and one challenge per store and vault, not per namespace.
+    const scope = this.scopeOf(store, namespace);
+    const id = `${storeKeyOfRef(store)}@${store.uid}/${store.resourceVersion}|${scope ?? ""}`;
     const now = Date.now();
     const entry = this.#entries.get(id);
     if (entry && now - entry.builtAt < this.#recheckMs) return entry.client;
     const provider = this.providerFor(store);
-    const fresh = provider.newClient(store, namespace, this.#credentials);
+    const fresh = provider.newClient(store, scope, this.#credentials);
     if (!entry) {
       this.#remember(id, fresh, now, store);
       return fresh;

@@ -115,6 +115,11 @@ export interface CredentialSource {
 export interface Provider {
   /** What stores of this provider can do: a `ReadOnly` provider is never written (`vault set` refuses). */
   readonly capabilities: Capabilities;
+  /**
+   * Whether the store's credentials resolve in each ExternalSecret's namespace (ESO's referent authentication: a
+   * ClusterSecretStore whose credential refs name no namespace). Only then do clients and reads differ by namespace.
+   */
+  isReferent(store: StoreRef): boolean;
   /** Static checks of the spec (no I/O); returns warnings, throws {@link InvalidStoreError}. */
   validateStore(store: StoreRef): string[];
   /**

@@ -31,6 +31,23 @@ export function setCondition(
   return [...(conditions ?? []).filter((c) => c.type !== next.type), { ...next, lastTransitionTime }];
 }
 
+/**
+ * `status` with every condition that changed against `before` stamped at `at`: a transition's time is when the
+ * change took effect (the write that made the ExternalSecret Ready), which is known only after the write.
+ */
+export function stampTransitions<S extends { conditions?: Condition[] }>(
+  before: readonly Condition[] | undefined,
+  status: S,
+  at: Date,
+): S {
+  if (!status.conditions) return status;
+  const conditions = status.conditions.map((c) => {
+    const prev = before?.find((p) => p.type === c.type);
+    return prev && prev.status === c.status ? c : { ...c, lastTransitionTime: kubeTime(at) };
+  });
+  return { ...status, conditions };
+}
+
 /** The condition of a type, if any. */
 export function getCondition(conditions: readonly Condition[] | undefined, type: string): Condition | undefined {
   return conditions?.find((c) => c.type === type);

@@ -39,7 +39,9 @@ export class EventRecorder {
   ) {
     this.#client = client;
     this.#component = options.component ?? "external-secrets";
-    this.#instance = options.instance ?? Deno.hostname();
+    // ESO's recorder (controller-runtime's, source {component: external-secrets}) names no host, so `kubectl describe`
+    // shows "From: external-secrets"; the pod is in the controller's logs when it matters.
+    this.#instance = options.instance ?? "";
     this.#clusterNamespace = options.clusterNamespace ?? "default";
     this.#onError = options.onError ?? (() => {});
   }
@@ -84,7 +86,7 @@ export class EventRecorder {
         lastTimestamp: stamp,
         source: { component: this.#component },
         reportingComponent: this.#component,
-        reportingInstance: this.#instance,
+        ...(this.#instance ? { reportingInstance: this.#instance } : {}),
       };
       const created = await this.#client.create(coreEvents, event, { namespace });
       this.#recent.set(key, { name: created.metadata!.name!, namespace, count: 1, at: now.getTime() });

@@ -102,6 +102,9 @@ export class AzureKeyVaultClient implements SecretsClient {
   readonly #vaultUrl: string;
   readonly #auth: ResolvedAuth;
   readonly #tokenResource: string;
+  /** Whether a call has got through (challenge learnt, token cached): from then on calls run side by side. */
+  #warm = false;
+  #turn: Promise<void> = Promise.resolve();
 
   constructor(options: KeyVaultClientOptions) {
     this.#vaultUrl = options.vaultUrl;
@@ -124,6 +127,36 @@ export class AzureKeyVaultClient implements SecretsClient {
   }
 
   /**
+   * Runs `call` — one at a time until one call on this client has got through. A cold client's first request makes
+   * the anonymous request that learns Key Vault's challenge and asks Entra ID for a token; concurrent first requests
+   * would each do both (a cold start over many ExternalSecrets made dozens of 401s and several token requests).
+   * "Got through" includes a 404: authentication worked.
+   */
+  async #single<T>(call: () => Promise<T>, warms = true): Promise<T> {
+    if (this.#warm) return await call();
+    const before = this.#turn;
+    let release!: () => void;
+    this.#turn = new Promise<void>((r) => release = r);
+    try {
+      await before;
+      if (this.#warm) {
+        release();
+        return await call();
+      }
+      try {
+        const out = await call();
+        this.#warm = warms;
+        return out;
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode === 404) this.#warm = warms;
+        throw e;
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /**
    * The raw value of `ref.key` at `ref.version` (latest when empty), or its tags as JSON with metadataPolicy Fetch.
    * `property`, decoding and null-byte checks are applied by the caller, so one read serves every ExternalSecret that
    * wants a different part of the same value.
@@ -135,10 +168,12 @@ export class AzureKeyVaultClient implements SecretsClient {
     }
     const what = `secret "${name}"${ref.version ? ` version ${ref.version}` : ""}`;
     try {
-      const secret = await this.#client.getSecret(name, {
-        ...(ref.version ? { version: ref.version } : {}),
-        ...(signal ? { abortSignal: signal } : {}),
-      });
+      const secret = await this.#single(() =>
+        this.#client.getSecret(name, {
+          ...(ref.version ? { version: ref.version } : {}),
+          ...(signal ? { abortSignal: signal } : {}),
+        })
+      );
       if (ref.metadataPolicy === "Fetch") {
         return new TextEncoder().encode(JSON.stringify(secret.properties.tags ?? {}));
       }
@@ -179,11 +214,13 @@ export class AzureKeyVaultClient implements SecretsClient {
     const { type, name } = parseObjectKey(key);
     if (type !== "secret") throw new Error(`Writing Key Vault ${type} objects is not supported: only secret/<name>`);
     try {
-      const res = await this.#client.setSecret(name, new TextDecoder().decode(value), {
-        ...(options.contentType ? { contentType: options.contentType } : {}),
-        ...(options.tags ? { tags: options.tags } : {}),
-        ...(signal ? { abortSignal: signal } : {}),
-      });
+      const res = await this.#single(() =>
+        this.#client.setSecret(name, new TextDecoder().decode(value), {
+          ...(options.contentType ? { contentType: options.contentType } : {}),
+          ...(options.tags ? { tags: options.tags } : {}),
+          ...(signal ? { abortSignal: signal } : {}),
+        })
+      );
       return { version: res.properties.version ?? "" };
     } catch (e) {
       throw mapAzureError(e, this.#context(`secret "${name}"`));
@@ -196,7 +233,7 @@ export class AzureKeyVaultClient implements SecretsClient {
     if (type !== "secret") throw new Error(`Deleting Key Vault ${type} objects is not supported: only secret/<name>`);
     try {
       // The poller is not awaited: the delete is accepted once this returns; purging is Key Vault's business.
-      await this.#client.beginDeleteSecret(name, { ...(signal ? { abortSignal: signal } : {}) });
+      await this.#single(() => this.#client.beginDeleteSecret(name, { ...(signal ? { abortSignal: signal } : {}) }));
     } catch (e) {
       const mapped = mapAzureError(e, this.#context(`secret "${name}"`));
       if (!(mapped instanceof NoSecretError)) throw mapped;
@@ -221,10 +258,12 @@ export class AzureKeyVaultClient implements SecretsClient {
    */
   async validate(signal?: AbortSignal): Promise<ValidationResult> {
     try {
-      await this.#auth.credential.getToken(`${this.#tokenResource}/.default`, {
-        enableCae: true,
-        ...(signal ? { abortSignal: signal } : {}),
-      });
+      // Serialised with a cold client's first request (one token request), but it learns no challenge: not warming.
+      await this.#single(() =>
+        this.#auth.credential.getToken(`${this.#tokenResource}/.default`, {
+          enableCae: true,
+          ...(signal ? { abortSignal: signal } : {}),
+        }), false);
       return "Ready";
     } catch (e) {
       throw mapAzureError(e, this.#context("a token"));

@@ -48,6 +48,16 @@ export class AzureKeyVaultProvider implements Provider {
     this.#options = options;
   }
 
+  isReferent(store: StoreRef): boolean {
+    if (store.kind !== "ClusterSecretStore") return false;
+    const az = store.spec.provider.azurekv;
+    if (!az) return false;
+    const refs = [az.authSecretRef?.clientId, az.authSecretRef?.clientSecret, az.authSecretRef?.clientCertificate];
+    if ((az.authType ?? "ServicePrincipal") === "ServicePrincipal") return refs.some((r) => r && !r.namespace);
+    if (az.authType === "WorkloadIdentity" && az.serviceAccountRef) return !az.serviceAccountRef.namespace;
+    return false;
+  }
+
   validateStore(store: StoreRef): string[] {
     const spec = store.spec.provider.azurekv as AzureKVProvider | undefined;
     if (!spec) throw new InvalidStoreError("spec.provider.azurekv is missing");

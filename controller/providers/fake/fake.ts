@@ -168,6 +168,10 @@ export class FakeProvider implements Provider {
     this.capabilities = capabilities;
   }
 
+  isReferent(_store: StoreRef): boolean {
+    return false;
+  }
+
   validateStore(store: StoreRef): string[] {
     if (!("fake" in (store.spec.provider ?? {}))) throw new InvalidStoreError("spec.provider.fake is missing");
     return [];

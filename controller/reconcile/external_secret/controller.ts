@@ -11,6 +11,7 @@
  * @module
  */
 import { targetName } from "../../api/defaults.ts";
+import { FORCE_SYNC_ANNOTATION, isRotationToken } from "../../api/force_sync.ts";
 import type { ClusterSecretStore, ExternalSecret, SecretStore } from "../../api/types.ts";
 import type { Secret } from "../../kube/types.ts";
 import { Controller, watches } from "../../runtime/controller.ts";
@@ -68,10 +69,26 @@ export interface ExternalSecretControllerOptions
   log: Logger;
 }
 
+/** When each rotation token was first seen; bounded (old tokens go: a rotation force-syncs within seconds). */
+class RotationClock {
+  readonly #seen = new Map<string, number>();
+
+  firstSeen(token: string, now: number = Date.now()): number {
+    const at = this.#seen.get(token);
+    if (at !== undefined) return at;
+    for (const [k, t] of this.#seen) if (now - t > 10 * 60_000 || this.#seen.size >= 1000) this.#seen.delete(k);
+    this.#seen.set(token, now);
+    return now;
+  }
+}
+
 /** Builds the ExternalSecret controller over its informers (indexes them; subscribe before they start). */
 export function externalSecretController(o: ExternalSecretControllerOptions): Controller<ObjectKey, ExternalSecret> {
-  // When each ExternalSecret's last spec/label/annotation change was seen: a forced sync reads after it.
+  // When each ExternalSecret's last spec/label/annotation change was seen: a forced sync reads after it. A rotation
+  // (force-sync value written by `vault set --sync` after its vault write) counts from when it was first seen, so
+  // the ExternalSecrets it force-syncs share one read.
   const changedAt = new Map<ObjectKey, number>();
+  const rotations = new RotationClock();
   const reconciler = new ExternalSecretReconciler({
     ...o,
     changedAt: (key) => changedAt.get(key),
@@ -93,7 +110,12 @@ export function externalSecretController(o: ExternalSecretControllerOptions): Co
       key: (es) => objectKey(es.metadata),
       predicate: (c) => {
         const changed = c.type === "apply" && esChanged(c.old, c.object);
-        if (changed) changedAt.set(objectKey(c.object.metadata), Date.now());
+        if (changed) {
+          const token = c.object.metadata.annotations?.[FORCE_SYNC_ANNOTATION];
+          const forcedByOther = token !== c.old?.metadata.annotations?.[FORCE_SYNC_ANNOTATION] &&
+            isRotationToken(token);
+          changedAt.set(objectKey(c.object.metadata), forcedByOther ? rotations.firstSeen(token) : Date.now());
+        }
         return changed;
       },
     },

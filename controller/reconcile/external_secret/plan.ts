@@ -164,13 +164,23 @@ function nextRefresh(es: ExternalSecret, status: ExternalSecretStatus, clock: Da
   return ms === undefined ? awaitChange() : requeue(ms);
 }
 
-/** Status after a successful refresh: Ready=True with `reason`, refreshed now, the spec version synced. */
-function doneStatus(es: ExternalSecret, now: Date, reason: string, message: string): ExternalSecretStatus {
+/**
+ * Status after a successful refresh: Ready=True with `reason`, `refreshTime` the time the values were read (`now`),
+ * the spec version synced. A condition that changes is stamped with `clock` — the moment of the write that made it
+ * so, as ESO stamps it — not with the read time, which may be older when a read was shared.
+ */
+function doneStatus(
+  es: ExternalSecret,
+  now: Date,
+  reason: string,
+  message: string,
+  clock: Date = now,
+): ExternalSecretStatus {
   return {
     ...es.status,
     refreshTime: kubeTime(now),
     syncedResourceVersion: syncedResourceVersion(es.metadata),
-    conditions: setCondition(es.status?.conditions, { type: "Ready", status: "True", reason, message }, now),
+    conditions: setCondition(es.status?.conditions, { type: "Ready", status: "True", reason, message }, clock),
   };
 }
 
@@ -318,7 +328,10 @@ export async function planSync(input: SyncInput): Promise<Plan> {
   const policy = creationPolicy(es);
   const clock = input.clock ?? now;
   const synced = (write: SecretWrite | undefined, events: PlannedEvent[]): Plan => {
-    const status = { ...doneStatus(es, now, Reason.SecretSynced, "secret synced"), binding: { name: targetName(es) } };
+    const status = {
+      ...doneStatus(es, now, Reason.SecretSynced, "secret synced", clock),
+      binding: { name: targetName(es) },
+    };
     const next = nextRefresh(es, status, clock, input.earlyMs ?? 0);
     return write ? { kind: "write", write, status, events, next } : { kind: "noop", status, events, next };
   };

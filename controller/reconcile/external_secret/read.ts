@@ -43,6 +43,8 @@ export interface ReadInput {
   now: number;
   /** When the controller saw the ExternalSecret's last change (a forced sync reads after it). */
   changedAt?: number | undefined;
+  /** The namespace the store's credentials resolve in for this ExternalSecret (referent auth), if any. */
+  credentialScope?: string | undefined;
 }
 
 /** The spec asks for something this controller cannot read yet: the message says what. */
@@ -71,8 +73,9 @@ export function planReads(input: ReadInput): ReadPlan | Unsupported {
     ? Math.max(newer, input.changedAt ?? now)
     : now - refreshSpreadMs(interval);
   const keepMs = Math.min(25 * 3_600_000, Math.max(interval, 0) + refreshSpreadMs(interval));
-  // Referent authentication resolves credentials per namespace, so a cluster store's values are shared per namespace.
-  const scope = store.kind === "ClusterSecretStore" ? es.metadata.namespace! : "";
+  // Reads are shared by every ExternalSecret using the store with the same credentials: across namespaces, unless
+  // referent authentication resolves credentials per namespace.
+  const scope = input.credentialScope ?? "";
   const sk = storeKey(store.kind, store.name, store.namespace);
   const reads = (es.spec.data ?? []).map((item): PlannedRead => {
     const ref = remoteRef(item.remoteRef);

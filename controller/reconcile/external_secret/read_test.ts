@@ -55,14 +55,15 @@ Deno.test("planReads(): reads share a key when the provider's answer is the same
   const keys = plan(e).reads.map((r) => r.key);
   assert.equal(keys[0], keys[1]);
   assert.equal(new Set(keys).size, 3);
-  const other = planReads({
-    es: { ...e, metadata: { ...e.metadata, namespace: "other" } },
-    store,
-    fresh: "window",
-    now: NOW,
-  });
-  assert.ok(!("unsupported" in other));
-  assert.notEqual(other.reads[0]!.key, keys[0], "a cluster store's reads are per namespace (referent credentials)");
+  const elsewhere = { ...e, metadata: { ...e.metadata, namespace: "other" } };
+  const shared = planReads({ es: elsewhere, store, fresh: "window", now: NOW });
+  assert.ok(!("unsupported" in shared));
+  assert.equal(shared.reads[0]!.key, keys[0], "same credentials: one read serves every namespace");
+  const referent = (ns: string) => planReads({ es: elsewhere, store, fresh: "window", now: NOW, credentialScope: ns });
+  const a = referent("jenkins");
+  const b = referent("other");
+  assert.ok(!("unsupported" in a) && !("unsupported" in b));
+  assert.notEqual(a.reads[0]!.key, b.reads[0]!.key, "referent credentials: reads are per namespace");
 });
 
 Deno.test("planReads(): what is not supported yet says so", () => {

@@ -12,7 +12,7 @@ import { mergesInto, storeKind, targetName } from "../../api/defaults.ts";
 import { externalSecrets } from "../../api/resources.ts";
 import type { ClusterSecretStore, ExternalSecret } from "../../api/types.ts";
 import type { KubeClient } from "../../kube/client.ts";
-import { isAlreadyExists, isConflict, isNotFound } from "../../kube/errors.ts";
+import { isAlreadyExists, isConflict, isInvalid, isNotFound } from "../../kube/errors.ts";
 import { addFinalizerPatch, mergePatch, removeFinalizerPatch } from "../../kube/patch.ts";
 import { configMaps, secrets } from "../../kube/resources.ts";
 import type { Secret } from "../../kube/types.ts";
@@ -25,7 +25,7 @@ import { type ObjectKey, objectKey } from "../../runtime/keys.ts";
 import type { Logger } from "../../runtime/log.ts";
 import { type Action, awaitChange, requeue, TerminalError } from "../../runtime/work_queue.ts";
 import type { TemplateSources } from "../../template/mod.ts";
-import { getCondition } from "../conditions.ts";
+import { getCondition, stampTransitions } from "../conditions.ts";
 import { type FetchCache, refreshSpreadMs } from "../fetch_cache.ts";
 import { type ControllerMetrics, dropConditionGauge, setConditionGauge } from "../metrics.ts";
 import {
@@ -103,11 +103,26 @@ export class ExternalSecretReconciler {
     }
   }
 
-  async #withFinalizer(es: ExternalSecret): Promise<ExternalSecret> {
-    if (es.metadata.finalizers?.includes(FINALIZER)) return es;
-    const patch = addFinalizerPatch(es, FINALIZER);
-    if (!patch) return es;
-    return await this.#d.client.patch(externalSecrets, es.metadata.name!, patch, { namespace: es.metadata.namespace! });
+  /**
+   * Adds the finalizer. The patch tests the finalizers the cache saw; right after our own write the cache can be
+   * behind (the apiserver answers 422 to the failed test), so the object is read again and the patch retried once
+   * against what is really there — quietly: nothing failed.
+   */
+  async #withFinalizer(cached: ExternalSecret): Promise<ExternalSecret> {
+    const d = this.#d;
+    const opts = { namespace: cached.metadata.namespace! };
+    let es = cached;
+    for (let attempt = 0;; attempt++) {
+      const patch = addFinalizerPatch(es, FINALIZER);
+      if (!patch) return es;
+      try {
+        return await d.client.patch(externalSecrets, es.metadata.name!, patch, opts);
+      } catch (e) {
+        if (!isInvalid(e) || attempt > 0) throw e;
+        d.log.debug("finalizer patch raced the cache; reading the object again", { ...opts, name: es.metadata.name });
+        es = await d.client.get(externalSecrets, es.metadata.name!, opts);
+      }
+    }
   }
 
   async #finalize(es: ExternalSecret): Promise<Action> {
@@ -197,10 +212,17 @@ export class ExternalSecretReconciler {
     const d = this.#d;
     const now = d.now();
     const ns = es.metadata.namespace!;
-    const reads = planReads({ es, store: resolved.ref, fresh, now: now.getTime(), changedAt: d.changedAt(key) });
-    if ("unsupported" in reads) return planFailure(es, reads.unsupported, now, "terminal");
     let read;
     try {
+      const reads = planReads({
+        es,
+        store: resolved.ref,
+        fresh,
+        now: now.getTime(),
+        changedAt: d.changedAt(key),
+        credentialScope: d.clients.scopeOf(resolved.ref, ns),
+      });
+      if ("unsupported" in reads) return planFailure(es, reads.unsupported, now, "terminal");
       const client = await d.clients.get(resolved.ref, ns);
       read = await readValues(reads, client, d.fetches, { now: now.getTime(), signal, seen: d.secretSeen });
     } catch (e) {
@@ -249,6 +271,8 @@ export class ExternalSecretReconciler {
     if (plan.kind === "write") {
       try {
         plan = await this.#write(es, plan, replan);
+        // ESO stamps Ready once the Secret is written (markAsDone): a transition is the time of that write.
+        plan = { ...plan, status: stampTransitions(es.status?.conditions, plan.status, d.now()) };
       } catch (e) {
         if (isConflict(e)) throw e; // the cache is behind: retry soon, quietly
         plan = planFailure(es, `could not update secret: ${(e as Error).message}`, d.now(), "backoff", e);

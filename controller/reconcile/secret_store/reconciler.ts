@@ -45,17 +45,6 @@ export interface SecretStoreDeps {
   now: () => Date;
 }
 
-/** True when a ClusterSecretStore's credentials resolve per ExternalSecret namespace (ESO's referent auth). */
-export function isReferent(store: StoreRef): boolean {
-  if (store.kind !== "ClusterSecretStore") return false;
-  const az = store.spec.provider.azurekv;
-  if (!az) return false;
-  const refs = [az.authSecretRef?.clientId, az.authSecretRef?.clientSecret, az.authSecretRef?.clientCertificate];
-  if ((az.authType ?? "ServicePrincipal") === "ServicePrincipal") return refs.some((r) => r && !r.namespace);
-  if (az.authType === "WorkloadIdentity" && az.serviceAccountRef) return !az.serviceAccountRef.namespace;
-  return false;
-}
-
 /** The reconciler of both store kinds. */
 export class SecretStoreReconciler {
   readonly #d: SecretStoreDeps;
@@ -100,7 +89,7 @@ export class SecretStoreReconciler {
       const provider = d.clients.providerFor(ref);
       capabilities = provider.capabilities;
       const warnings = provider.validateStore(ref);
-      if (isReferent(ref)) {
+      if (provider.isReferent(ref)) {
         const message =
           "could not determine validation status: credentials are resolved in each ExternalSecret's namespace";
         return { capabilities, condition: { status: "True", reason: Reason.StoreValidationUnknown, message } };
