@@ -193,6 +193,7 @@ const template = obj("ExternalSecretTemplate", {
       secret: templateRef(),
       target: enumOf(["Data", "Annotations", "Labels"], { default: "Data" }),
       literal: str(),
+      valuesDecodingStrategy: enumOf(["Auto", "Base64", "Base64URL", "None"]),
     }),
   ),
 });
