@@ -185,7 +185,7 @@ Deno.test("moving a cluster from ESO in place", async (t) => {
         30_000,
       );
       assert.equal(inSync.reason, "refreshInterval not elapsed");
-      const es = await eventually("regcred Ready", async () => {
+      await eventually("regcred Ready", async () => {
         const es = await getJson<ExternalSecret>(cp, ["es", "-n", "jenkins", "regcred"]);
         return ready(es)?.status === "True" ? es : undefined;
       });
@@ -199,7 +199,13 @@ Deno.test("moving a cluster from ESO in place", async (t) => {
         before.secret.metadata?.resourceVersion,
         "the Secret was not written",
       );
-      assert.equal(es.status?.refreshTime, before.es.status?.refreshTime, "ESO's refreshTime is kept");
+      const after = (await getJson<ExternalSecret>(cp, ["es", "-n", "jenkins", "regcred"]))!;
+      assert.equal(after.status?.refreshTime, before.es.status?.refreshTime, "ESO's refreshTime is kept");
+      assert.equal(
+        after.metadata.resourceVersion,
+        before.es.metadata.resourceVersion,
+        "nor the ExternalSecret written",
+      );
       assert.equal(kvGets(seq), 0, "no Key Vault GET for the ExternalSecret's key");
       const writes = controller.logs().filter((l) => /^secret (created|updated)$/.test(l.msg));
       assert.deepEqual(writes, []);
