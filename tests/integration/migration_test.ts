@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import type { ExternalSecret } from "../../controller/api/types.ts";
+import { buildPlugin } from "../../kubectl-plugin/build.ts";
 import type { Secret } from "../../controller/kube/types.ts";
 import { startAzureEmulators } from "../harness/azure/mod.ts";
 import { ROUTES } from "../harness/azure/key_vault.ts";
@@ -27,6 +28,9 @@ const START = shellBlock(
 );
 const PIN = shellBlock(DOC, 'the stores pinned to "default"', (b) => b.includes('"controller":"default"'));
 const MOVE = shellBlock(DOC, 'a store moved to "kv-operator"', (b) => b.includes('"controller":"kv-operator"'));
+/** The verification: every ExternalSecret Ready, as the plugin reports it. */
+const VERIFY = shellBlock(DOC, "kubectl externalsecret status", (b) => b.includes("kubectl externalsecret status"))
+  .split("\n").find((l) => l.startsWith("kubectl externalsecret status"))!;
 /** The uninstall command: the line of the uninstall block that asks the server for a dry run. */
 const UNINSTALL_DRY_RUN = shellBlock(
   DOC,
@@ -68,6 +72,9 @@ Deno.test("moving a cluster from ESO in place", async (t) => {
   const cp = await startControlPlane({ crds: false });
   const az = await startAzureEmulators({ vaults: ["zaldre"] });
   const controllers: ControllerProcess[] = [];
+  // The plugin as it ships (built meanwhile), for the document's verification step.
+  const pluginRoot = await Deno.makeTempDir({ prefix: "kv-plugin-" });
+  const plugin = buildPlugin(`${pluginRoot}/`);
   const run = async (script: string): Promise<string> => {
     const r = await runShell(script, cp.kubeconfigPath);
     assert.equal(r.code, 0, `${script}\n--- stderr ---\n${r.stderr}`);
@@ -171,45 +178,53 @@ Deno.test("moving a cluster from ESO in place", async (t) => {
       },
     );
 
-    await t.step("after the switch: Ready within 30 s, the Secret not rewritten, no Key Vault read", async () => {
-      const seq = az.counters().lastSeq;
-      const started = Date.now();
-      const controller = await startController({
-        kubeconfig: cp.kubeconfigPath,
-        authorityHost: az.authorityHost,
-        caCertPath: az.caCertPath,
-      });
-      controllers.push(controller);
-      const inSync = await controller.waitForLog(
-        (l) => about("jenkins", "regcred")(l) && l.msg === "no refresh due",
-        30_000,
-      );
-      assert.equal(inSync.reason, "refreshInterval not elapsed");
-      await eventually("regcred Ready", async () => {
-        const es = await getJson<ExternalSecret>(cp, ["es", "-n", "jenkins", "regcred"]);
-        return ready(es)?.status === "True" ? es : undefined;
-      });
-      assert.ok(Date.now() - started < 30_000);
-      // The store's validation is the controller's last start-up step that touches Key Vault or Entra ID: once it is
-      // done, anything the take-over was going to read or write has happened.
-      await eventually("the store validated", () => storeReady(controller, "azure-keyvault-cluster-store"));
-      const secret = (await getJson<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]))!;
-      assert.equal(
-        secret.metadata?.resourceVersion,
-        before.secret.metadata?.resourceVersion,
-        "the Secret was not written",
-      );
-      const after = (await getJson<ExternalSecret>(cp, ["es", "-n", "jenkins", "regcred"]))!;
-      assert.equal(after.status?.refreshTime, before.es.status?.refreshTime, "ESO's refreshTime is kept");
-      assert.equal(
-        after.metadata.resourceVersion,
-        before.es.metadata.resourceVersion,
-        "nor the ExternalSecret written",
-      );
-      assert.equal(kvGets(seq), 0, "no Key Vault GET for the ExternalSecret's key");
-      const writes = controller.logs().filter((l) => /^secret (created|updated)$/.test(l.msg));
-      assert.deepEqual(writes, []);
-    });
+    await t.step(
+      "after the switch: Ready within 30 s (the documented `kubectl externalsecret status -A`), no Secret write, no Key Vault read",
+      async () => {
+        const seq = az.counters().lastSeq;
+        const started = Date.now();
+        const controller = await startController({
+          kubeconfig: cp.kubeconfigPath,
+          authorityHost: az.authorityHost,
+          caCertPath: az.caCertPath,
+        });
+        controllers.push(controller);
+        const inSync = await controller.waitForLog(
+          (l) => about("jenkins", "regcred")(l) && l.msg === "no refresh due",
+          30_000,
+        );
+        assert.equal(inSync.reason, "refreshInterval not elapsed");
+        await eventually("regcred Ready", async () => {
+          const es = await getJson<ExternalSecret>(cp, ["es", "-n", "jenkins", "regcred"]);
+          return ready(es)?.status === "True" ? es : undefined;
+        });
+        assert.ok(Date.now() - started < 30_000);
+        // The store's validation is the controller's last start-up step that touches Key Vault or Entra ID: once it is
+        // done, anything the take-over was going to read or write has happened.
+        await eventually("the store validated", () => storeReady(controller, "azure-keyvault-cluster-store"));
+        const secret = (await getJson<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]))!;
+        assert.equal(
+          secret.metadata?.resourceVersion,
+          before.secret.metadata?.resourceVersion,
+          "the Secret was not written",
+        );
+        const after = (await getJson<ExternalSecret>(cp, ["es", "-n", "jenkins", "regcred"]))!;
+        assert.equal(after.status?.refreshTime, before.es.status?.refreshTime, "ESO's refreshTime is kept");
+        assert.equal(
+          after.metadata.resourceVersion,
+          before.es.metadata.resourceVersion,
+          "nor the ExternalSecret written",
+        );
+        assert.equal(kvGets(seq), 0, "no Key Vault GET for the ExternalSecret's key");
+        const writes = controller.logs().filter((l) => /^secret (created|updated)$/.test(l.msg));
+        assert.deepEqual(writes, []);
+        const wrapper = await plugin;
+        const path = `${wrapper.slice(0, wrapper.lastIndexOf("/"))}:${Deno.env.get("PATH")}`;
+        const status = await runShell(VERIFY, cp.kubeconfigPath, { PATH: path });
+        assert.equal(status.code, 0, `${VERIFY}\n${status.stdout}${status.stderr}`);
+        assert.match(status.stdout, /jenkins\s+regcred\s.*\sTrue\s+SecretSynced\s/);
+      },
+    );
 
     await t.step(
       "a forced refresh reads Key Vault once and finds ESO's Secret identical to its own: still no write",
@@ -326,6 +341,8 @@ Deno.test("moving a cluster from ESO in place", async (t) => {
       },
     );
   } finally {
+    await plugin.catch(() => {});
+    await Deno.remove(pluginRoot, { recursive: true }).catch(() => {});
     for (const c of controllers) await c.stop();
     await az.stop();
     await cp.stop();
