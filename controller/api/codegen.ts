@@ -5,7 +5,7 @@
  * @module
  */
 import { stringify } from "yaml";
-import { GROUP, type KindDefinition, KINDS, VERSION } from "./schema.ts";
+import { GROUP, HISTORIC_VERSIONS, type KindDefinition, KINDS, VERSION } from "./schema.ts";
 import { type JsonSchema, toCrdSchema } from "./schema_dsl.ts";
 
 /** The CustomResourceDefinition for one kind, as an object. */
@@ -30,6 +30,24 @@ export function crdFor(def: KindDefinition): Record<string, unknown> {
     subresources: { status: {} },
   };
   if (def.selectableFields) version.selectableFields = def.selectableFields;
+  // Versions ESO stored objects in before v1: the API server refuses a CRD that drops a version still listed in
+  // status.storedVersions, and clusters that ran ESO < 0.17 list v1beta1 there. Never served, never stored here, so
+  // their schema only has to keep whatever is in them (there is no conversion: the objects are read as v1).
+  const history = HISTORIC_VERSIONS.map((name) => ({
+    name,
+    served: false,
+    storage: false,
+    deprecated: true,
+    schema: {
+      openAPIV3Schema: {
+        type: "object",
+        description:
+          `${name} is not served: listed only so clusters that stored ${def.kind} as ${name} accept this CRD.`,
+        "x-kubernetes-preserve-unknown-fields": true,
+      },
+    },
+    subresources: { status: {} },
+  }));
   return {
     apiVersion: "apiextensions.k8s.io/v1",
     kind: "CustomResourceDefinition",
@@ -48,7 +66,7 @@ export function crdFor(def: KindDefinition): Record<string, unknown> {
         categories: ["external-secrets"],
       },
       scope: def.scope,
-      versions: [version],
+      versions: [version, ...history],
     },
   };
 }

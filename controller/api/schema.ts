@@ -13,6 +13,8 @@ import { arr, bool, enumOf, int, intOrString, type JsonSchema, mapOf, obj, str }
 
 export const GROUP = "external-secrets.io";
 export const VERSION = "v1";
+/** Versions ESO served before v1 that clusters may still list in a CRD's `status.storedVersions` (see codegen). */
+export const HISTORIC_VERSIONS: readonly string[] = ["v1beta1"];
 
 const DNS_SUBDOMAIN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 const DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
@@ -199,6 +201,7 @@ const template = obj("ExternalSecretTemplate", {
       secret: templateRef(),
       target: enumOf(["Data", "Annotations", "Labels"], { default: "Data" }),
       literal: str(),
+      valuesDecodingStrategy: enumOf(["Auto", "Base64", "Base64URL", "None"]),
     }),
   ),
 });

@@ -32,6 +32,7 @@ export interface TemplateFrom {
   /** @default "Data" */
   target?: "Data" | "Annotations" | "Labels";
   literal?: string;
+  valuesDecodingStrategy?: "Auto" | "Base64" | "Base64URL" | "None";
 }
 
 export interface ExternalSecretTemplate {

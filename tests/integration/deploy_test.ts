@@ -20,6 +20,8 @@ Deno.test("deploy manifests and least-privilege RBAC on a real control plane", a
   let controller: ControllerProcess | undefined;
   try {
     await t.step("every overlay builds with kustomize and is admitted by the API server", async () => {
+      const crds = await cp.kubectl(["apply", "--server-side", "-k", `${DEPLOY}../crds`]);
+      assert.equal(crds.code, 0, crds.stderr);
       const base = await cp.kubectl(["apply", "--server-side", "-k", `${DEPLOY}overlays/talos`]);
       assert.equal(base.code, 0, base.stderr);
       for (const overlay of ["aks", "openshift"]) {
@@ -50,7 +52,7 @@ Deno.test("deploy manifests and least-privilege RBAC on a real control plane", a
         const r01 = await cp.kubectl(["apply", "--server-side", "-f", `${SEED_DIR}01-externalsecret-regcred.yaml`]);
         assert.equal(r01.code, 0, r01.stderr);
 
-        const token = await cp.kubectl(["create", "token", "-n", "external-secrets", "kv-operator", "--duration=1h"]);
+        const token = await cp.kubectl(["create", "token", "-n", "kv-operator", "kv-operator", "--duration=1h"]);
         assert.equal(token.code, 0, token.stderr);
         const kubeconfig = `${cp.dir}/kv-operator.kubeconfig`;
         await Deno.writeTextFile(
@@ -60,7 +62,7 @@ Deno.test("deploy manifests and least-privilege RBAC on a real control plane", a
             kind: "Config",
             clusters: [{ name: "c", cluster: { server: cp.server, "certificate-authority-data": btoa(cp.caCertPem) } }],
             users: [{ name: "sa", user: { token: token.stdout.trim() } }],
-            contexts: [{ name: "sa", context: { cluster: "c", user: "sa", namespace: "external-secrets" } }],
+            contexts: [{ name: "sa", context: { cluster: "c", user: "sa", namespace: "kv-operator" } }],
             "current-context": "sa",
           }),
         );
@@ -68,7 +70,7 @@ Deno.test("deploy manifests and least-privilege RBAC on a real control plane", a
           kubeconfig,
           authorityHost: az.authorityHost,
           caCertPath: az.caCertPath,
-          args: ["--enable-leader-election", "--leader-election-namespace=external-secrets"],
+          args: ["--enable-leader-election", "--leader-election-namespace=kv-operator"],
         });
         const secret = await eventually("jenkins/regcred", async () => {
           const s = await getJson<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]);
@@ -81,7 +83,7 @@ Deno.test("deploy manifests and least-privilege RBAC on a real control plane", a
           "get",
           "lease",
           "-n",
-          "external-secrets",
+          "kv-operator",
           "external-secrets-controller",
           "-o",
           "jsonpath={.spec.holderIdentity}",
