@@ -62,6 +62,11 @@ export interface ReadRef {
   version?: string;
   /** `Fetch`: the secret's metadata (tags) as JSON instead of its value. */
   metadataPolicy?: "None" | "Fetch";
+  /**
+   * Read by {@link SecretsClient.getSecretMap} only: ESO narrows the value to this gjson path (or, with Fetch, this
+   * tag) before exploding it into keys. {@link SecretsClient.getSecret} ignores it (see `values.ts`).
+   */
+  property?: string;
 }
 
 /** A client bound to one store (and, for referent authentication, one namespace). */

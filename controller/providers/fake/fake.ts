@@ -19,6 +19,7 @@ import {
   type StoreRef,
   type ValidationResult,
 } from "../provider.ts";
+import { explodeJsonObject, selectProperty } from "../values.ts";
 
 interface Version {
   version: string;
@@ -101,15 +102,20 @@ class FakeClient implements SecretsClient {
     });
   }
 
-  async getSecretMap(ref: ReadRef): Promise<Record<string, Uint8Array>> {
-    const doc: unknown = JSON.parse(new TextDecoder().decode(await this.getSecret(ref)));
-    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
-      throw new Error(`The value of key ${ref.key} is not a JSON object, so it cannot be extracted into keys`);
-    }
-    const enc = new TextEncoder();
-    return Object.fromEntries(
-      Object.entries(doc).map(([k, v]) => [k, enc.encode(typeof v === "string" ? v : JSON.stringify(v))]),
-    );
+  /** As the Azure client: `property` narrows the value first; with Fetch, one key `<key>_<tag>` per tag. */
+  getSecretMap(ref: ReadRef): Promise<Record<string, Uint8Array>> {
+    return Promise.resolve().then(() => {
+      this.#vault.enter("getSecretMap");
+      const v = this.#vault.find(ref.key, ref.version);
+      if (ref.metadataPolicy === "Fetch") {
+        const enc = new TextEncoder();
+        return Object.fromEntries(Object.entries(v.tags).map(([t, x]) => [`${ref.key}_${t}`, enc.encode(x)]));
+      }
+      const value = ref.property
+        ? new TextEncoder().encode(selectProperty(new TextDecoder().decode(v.value), ref.property, ref.key))
+        : v.value;
+      return explodeJsonObject(value, ref.key);
+    });
   }
 
   getAllSecrets(find: ExternalSecretFind): Promise<Record<string, Uint8Array>> {
