@@ -12,6 +12,7 @@ import {
   NoSecretError,
   type PushOptions,
   type ReadRef,
+  type SecretRead,
   type SecretsClient,
   type ValidationResult,
 } from "../provider.ts";
@@ -217,13 +218,27 @@ export class AzureKeyVaultClient implements SecretsClient {
    * ExternalSecret that wants a different part of the same value.
    */
   async getSecret(ref: ReadRef, signal?: AbortSignal): Promise<Uint8Array> {
+    return (await this.readSecret(ref, signal)).value;
+  }
+
+  /** {@link getSecret} with the version read and its `exp`/`nbf`/`updated` attributes, from the same response. */
+  async readSecret(ref: ReadRef, signal?: AbortSignal): Promise<SecretRead> {
     const { type, name } = parseObjectKey(ref.key);
     if (type !== "secret") {
       throw new Error(`Key Vault ${type} objects (key "${ref.key}") are not supported yet: only secret/<name>`);
     }
     const secret = await this.#read(name, ref.version, signal);
-    if (ref.metadataPolicy === "Fetch") return new TextEncoder().encode(JSON.stringify(secretMetadata(secret)));
-    return new TextEncoder().encode(secret.value ?? "");
+    const p = secret.properties;
+    const value = ref.metadataPolicy === "Fetch"
+      ? new TextEncoder().encode(JSON.stringify(secretMetadata(secret)))
+      : new TextEncoder().encode(secret.value ?? "");
+    return {
+      value,
+      ...(p.version ? { version: p.version } : {}),
+      ...(p.expiresOn ? { expiresAt: p.expiresOn } : {}),
+      ...(p.notBefore ? { notBefore: p.notBefore } : {}),
+      ...(p.updatedOn ? { updatedAt: p.updatedOn } : {}),
+    };
   }
 
   async #read(name: string, version: string | undefined, signal?: AbortSignal): Promise<KeyVaultSecret> {
@@ -278,6 +293,8 @@ export class AzureKeyVaultClient implements SecretsClient {
         this.#client.setSecret(name, new TextDecoder().decode(value), {
           ...(options.contentType ? { contentType: options.contentType } : {}),
           ...(options.tags ? { tags: options.tags } : {}),
+          ...(options.expiresAt ? { expiresOn: options.expiresAt } : {}),
+          ...(options.notBefore ? { notBefore: options.notBefore } : {}),
           ...(signal ? { abortSignal: signal } : {}),
         })
       );

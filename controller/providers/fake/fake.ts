@@ -15,6 +15,7 @@ import {
   ProviderError,
   type PushOptions,
   type ReadRef,
+  type SecretRead,
   type SecretsClient,
   type StoreRef,
   type ValidationResult,
@@ -25,6 +26,7 @@ interface Version {
   version: string;
   value: Uint8Array;
   tags: Record<string, string>;
+  expiresAt?: Date;
 }
 
 /** The fake vault: shared by every client the fake provider builds. */
@@ -37,11 +39,16 @@ export class FakeVault {
   readonly #failures = new Map<string, Error[]>();
 
   /** Writes a new version of `key` and returns its version id. */
-  set(key: string, value: string | Uint8Array, tags: Record<string, string> = {}): string {
+  set(
+    key: string,
+    value: string | Uint8Array,
+    tags: Record<string, string> = {},
+    options: { expiresAt?: Date } = {},
+  ): string {
     const version = `v${++this.#seq}`;
     const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
     const list = this.#secrets.get(key) ?? [];
-    list.push({ version, value: bytes, tags });
+    list.push({ version, value: bytes, tags, ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}) });
     this.#secrets.set(key, list);
     return version;
   }
@@ -94,11 +101,16 @@ class FakeClient implements SecretsClient {
     this.#vault = vault;
   }
 
-  getSecret(ref: ReadRef): Promise<Uint8Array> {
+  async getSecret(ref: ReadRef): Promise<Uint8Array> {
+    return (await this.readSecret(ref)).value;
+  }
+
+  readSecret(ref: ReadRef): Promise<SecretRead> {
     return Promise.resolve().then(() => {
       this.#vault.enter("getSecret");
       const v = this.#vault.find(ref.key, ref.version);
-      return ref.metadataPolicy === "Fetch" ? new TextEncoder().encode(JSON.stringify(v.tags)) : v.value;
+      const value = ref.metadataPolicy === "Fetch" ? new TextEncoder().encode(JSON.stringify(v.tags)) : v.value;
+      return { value, version: v.version, ...(v.expiresAt ? { expiresAt: v.expiresAt } : {}) };
     });
   }
 
@@ -134,7 +146,11 @@ class FakeClient implements SecretsClient {
   pushSecret(key: string, value: Uint8Array, options: PushOptions = {}): Promise<{ version: string }> {
     return Promise.resolve().then(() => {
       this.#vault.enter("pushSecret");
-      return { version: this.#vault.set(key, value, options.tags ?? {}) };
+      return {
+        version: this.#vault.set(key, value, options.tags ?? {}, {
+          ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}),
+        }),
+      };
     });
   }
 

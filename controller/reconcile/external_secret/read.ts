@@ -13,7 +13,13 @@
  */
 import { type RemoteRef, remoteRef } from "../../api/defaults.ts";
 import type { ExternalSecret } from "../../api/types.ts";
-import { InvalidStoreError, NoSecretError, type SecretsClient, type StoreRef } from "../../providers/provider.ts";
+import {
+  InvalidStoreError,
+  NoSecretError,
+  type SecretRead,
+  type SecretsClient,
+  type StoreRef,
+} from "../../providers/provider.ts";
 import { applyRemoteRef, checkNullBytes, decodeValue } from "../../providers/values.ts";
 import { TerminalError } from "../../runtime/work_queue.ts";
 import { convertKeys, emptyMap, validateKeys } from "./data_keys.ts";
@@ -122,10 +128,20 @@ function unsupportedIn(es: ExternalSecret): string | undefined {
   return undefined;
 }
 
-/** The values read, by `secretKey`, and when the oldest of them was read (the status' refreshTime). */
+/** What was read for one `data[]` item: the remote key, the version and its validity (no extra provider call). */
+export interface SourceInfo {
+  remoteKey: string;
+  version?: string;
+  expiresAt?: Date;
+  notBefore?: Date;
+}
+
+/** The values read, by `secretKey`, when the oldest of them was read (the status' refreshTime), and their sources. */
 export interface ReadResult {
   values: Record<string, Uint8Array>;
   fetchedAt: number;
+  /** One per `data[]` item read, in spec order. */
+  sources: SourceInfo[];
 }
 
 /**
@@ -140,16 +156,18 @@ export async function readValues(
   options: { now: number; signal?: AbortSignal | undefined; seen?: ((value: Uint8Array) => void) | undefined },
 ): Promise<ReadResult> {
   let fetchedAt = options.now;
+  const sources: SourceInfo[] = [];
   const parts = await Promise.all(plan.reads.map(async (r): Promise<Record<string, Uint8Array>> => {
     const read = { key: r.ref.key, ...(r.ref.version ? { version: r.ref.version } : {}) };
     if (r.kind === "value") {
-      const got = await cache.get(r.key, plan.notBefore, plan.keepMs, async () => {
-        const value = await client.getSecret({ ...read, metadataPolicy: r.ref.metadataPolicy }, options.signal);
-        options.seen?.(value);
-        return value;
+      const got = await cache.get<SecretRead>(r.key, plan.notBefore, plan.keepMs, async () => {
+        const got = await client.readSecret({ ...read, metadataPolicy: r.ref.metadataPolicy }, options.signal);
+        options.seen?.(got.value);
+        return got;
       });
       fetchedAt = Math.min(fetchedAt, got.fetchedAt);
-      return { [r.secretKey]: applyRemoteRef(got.value, r.ref) };
+      sources[r.index] = sourceOf(r.ref.key, got.value);
+      return { [r.secretKey]: applyRemoteRef(got.value.value, r.ref) };
     }
     try {
       const got = await cache.get(r.key, plan.notBefore, plan.keepMs, async () => {
@@ -169,7 +187,16 @@ export async function readValues(
   }));
   const values = emptyMap<Uint8Array>();
   for (const part of parts) Object.assign(values, part);
-  return { values, fetchedAt };
+  return { values, fetchedAt, sources: sources.filter((s) => s !== undefined) };
+}
+
+function sourceOf(remoteKey: string, read: SecretRead): SourceInfo {
+  return {
+    remoteKey,
+    ...(read.version ? { version: read.version } : {}),
+    ...(read.expiresAt ? { expiresAt: read.expiresAt } : {}),
+    ...(read.notBefore ? { notBefore: read.notBefore } : {}),
+  };
 }
 
 /**
