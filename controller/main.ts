@@ -56,6 +56,12 @@ export function program(): Command {
         .default(true),
     )
     .option("--store-requeue-interval <duration>", "how often stores are re-validated", duration, 5 * 60_000)
+    .option(
+      "--expiry-warning <duration>",
+      "record a SourceExpiring Event when a synced Key Vault version expires within this (Go duration)",
+      duration,
+      30 * 24 * 3_600_000,
+    )
     .addOption(
       new Option("--enable-leader-election [bool]", "run one active replica, elected on a Lease").argParser(bool)
         .default(false),
@@ -96,6 +102,7 @@ interface Flags {
   concurrent: number;
   enableFloodGate: boolean;
   storeRequeueInterval: number;
+  expiryWarning: number;
   enableLeaderElection: boolean;
   leaderElectionId: string;
   leaderElectionNamespace?: string;
@@ -152,6 +159,7 @@ async function main(args: string[]): Promise<number> {
     concurrency: f.concurrent,
     floodGate: f.enableFloodGate,
     storeRequeueMs: f.storeRequeueInterval,
+    expiryWarningMs: f.expiryWarning,
     health: address(f.metricsAddr),
     ...(f.enableLeaderElection
       ? {

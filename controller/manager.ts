@@ -34,6 +34,8 @@ export interface ManagerOptions {
   concurrency: number;
   floodGate: boolean;
   storeRequeueMs: number;
+  /** `--expiry-warning`: SourceExpiring this long before a source expires. */
+  expiryWarningMs?: number;
   health: { hostname: string; port: number } | undefined;
   leaderElection?: {
     id: string;
@@ -87,6 +89,7 @@ export class Manager {
         log: log.child({ controller: "externalsecret" }),
         controllerClass: o.controllerClass,
         floodGate: o.floodGate,
+        ...(o.expiryWarningMs !== undefined ? { expiryWarningMs: o.expiryWarningMs } : {}),
         concurrency: o.concurrency,
         jitter: keyFraction,
         ...(o.secretSeen ? { secretSeen: o.secretSeen } : {}),
@@ -124,9 +127,8 @@ export class Manager {
       await Promise.all(controllers.map((c) => c.start(leading)));
     };
     const le = o.leaderElection;
-    if (!le) {
-      tasks.push(run(signal));
-    } else {
+    if (!le) tasks.push(run(signal));
+    else {
       const elector = new LeaderElector({
         ...le,
         store: kubeLeaseStore(o.client, le.namespace, le.id),

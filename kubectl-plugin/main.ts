@@ -176,6 +176,8 @@ export function program(out: Output, setCode: (code: number) => void): Command {
     .option("--value <value>", "the value itself (visible in shell history: prefer --file or stdin)")
     .option("--content-type <type>", "the secret's content type, e.g. application/json")
     .option("--tag <key=value>", "a tag on the new version (repeatable)", collect)
+    .option("--expires <when>", "when the new version expires: a date (2027-12-01) or a duration (90d)")
+    .option("--not-before <when>", "when the new version becomes valid: a date or a duration from now")
     .option("--use-local-credentials", "authenticate as you (DefaultAzureCredential), not as the store")
     .option("--sync", "then force-sync every ExternalSecret in scope that reads this key through this store")
     .option("--wait", "with --sync: wait until each target Secret holds the new value (--wait=TIMEOUT, default 60s)")

@@ -44,6 +44,8 @@ export interface VaultSetOptions {
   value?: string;
   contentType?: string;
   tag?: string[];
+  expires?: string;
+  notBefore?: string;
   useLocalCredentials?: boolean;
   sync?: boolean;
   wait?: boolean;
@@ -71,6 +73,26 @@ export function parseSecretName(text: string | undefined): string {
     throw new UsageError(`--name "${text}": a Key Vault secret name is 1-127 letters, digits and dashes`);
   }
   return name;
+}
+
+/**
+ * `--expires` / `--not-before`: an ISO 8601 date or time (`2027-12-01`, `2027-12-01T09:00:00Z`) or a duration from
+ * now in days, hours or minutes (`90d`, `36h`, `30m`), as `az keyvault secret set --expires` takes a date.
+ */
+export function parseWhen(text: string | undefined, flag: string, now: Date = new Date()): Date | undefined {
+  if (text === undefined) return undefined;
+  const rel = /^(\d{1,5})(d|h|m)$/.exec(text.trim());
+  if (rel) {
+    const unit = { d: 86_400_000, h: 3_600_000, m: 60_000 }[rel[2] as "d" | "h" | "m"];
+    return new Date(now.getTime() + Number(rel[1]) * unit);
+  }
+  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text.trim())) {
+    const d = new Date(/T| /.test(text) ? text.trim() : `${text.trim()}T00:00:00Z`);
+    if (!Number.isNaN(d.getTime())) return d;
+  }
+  throw new UsageError(
+    `${flag} "${text}": expected a date (2027-12-01, 2027-12-01T09:00:00Z) or a duration (90d, 36h)`,
+  );
 }
 
 /** `k=v` tags (at most 15, as Key Vault allows). */
@@ -251,6 +273,12 @@ export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out
   }
   const name = parseSecretName(opts.name);
   const tags = parseTags(opts.tag);
+  const expiresAt = parseWhen(opts.expires, "--expires");
+  const notBefore = parseWhen(opts.notBefore, "--not-before");
+  if (expiresAt && expiresAt.getTime() <= Date.now()) {
+    throw new UsageError(`--expires ${opts.expires}: that is in the past; the new version would be expired at once`);
+  }
+  if (expiresAt && notBefore && notBefore >= expiresAt) throw new UsageError("--not-before must be before --expires");
   const source = valueSource(opts, Deno.stdin.isTerminal());
   if (opts.wait && !opts.sync) throw new UsageError("--wait needs --sync");
   if (opts.waitTimeout !== undefined && !opts.wait) throw new UsageError("--wait-timeout needs --wait");
@@ -280,6 +308,8 @@ export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out
       ({ version } = await kv.pushSecret(name, new TextEncoder().encode(value), {
         ...(opts.contentType ? { contentType: opts.contentType } : {}),
         ...(tags ? { tags } : {}),
+        ...(expiresAt ? { expiresAt } : {}),
+        ...(notBefore ? { notBefore } : {}),
       }));
     } finally {
       await kv.close();
@@ -287,7 +317,9 @@ export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out
     out.out(
       `secret "${name}" set in Key Vault ${vaultUrl}: version ${version || "(unknown)"}, ${
         byteSize(new TextEncoder().encode(value).length)
-      }, written with ${identity}`,
+      }, written with ${identity}${
+        expiresAt ? `; expires at ${expiresAt.toISOString().replace(/\.\d{3}Z$/, "Z")}` : ""
+      }`,
     );
     if (!opts.sync) return ExitCode.Ok;
 

@@ -8,6 +8,7 @@ import {
   keyMatches,
   parseSecretName,
   parseTags,
+  parseWhen,
   readValue,
   referenceOf,
   type StoreId,
@@ -136,5 +137,17 @@ Deno.test("expectedDataHash(): what the target's data will hash to, rendered by 
   ];
   for (const [what, es] of cases) {
     assert.equal(await expectedDataHash(es, CSS, "docker-config-json", value), undefined, what);
+  }
+});
+
+Deno.test("parseWhen(): ISO dates and times, or a duration from now; anything else is a usage error", () => {
+  const now = new Date("2026-12-01T12:00:00Z");
+  assert.equal(parseWhen("90d", "--expires", now)?.toISOString(), "2027-03-01T12:00:00.000Z");
+  assert.equal(parseWhen("36h", "--expires", now)?.toISOString(), "2026-12-03T00:00:00.000Z");
+  assert.equal(parseWhen("2027-12-01", "--expires", now)?.toISOString(), "2027-12-01T00:00:00.000Z");
+  assert.equal(parseWhen("2027-12-01T09:30:00+02:00", "--expires", now)?.toISOString(), "2027-12-01T07:30:00.000Z");
+  assert.equal(parseWhen(undefined, "--expires", now), undefined);
+  for (const bad of ["soon", "90", "2027-13-45", "1y"]) {
+    assert.throws(() => parseWhen(bad, "--expires", now), UsageError, bad);
   }
 });

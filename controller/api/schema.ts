@@ -294,11 +294,27 @@ const externalSecretSpec = obj("ExternalSecretSpec", {
   }],
 });
 
+// Beyond ESO (its tooling ignores them): what each data[] source was synced from, and when the earliest expires.
+const sourceStatus = obj("ExternalSecretSourceStatus", {
+  key: str({ description: "The remote key." }),
+  version: str({ description: "The provider version synced." }),
+  expiresAt: str({ format: "date-time", description: "When that version expires (Key Vault's exp), if set." }),
+  notBefore: str({ format: "date-time", description: "Not valid before (Key Vault's nbf), if set." }),
+  expiry: enumOf(["Expiring", "Expired"], {
+    description: "Set once the version expires within the controller's warning threshold, or has expired.",
+  }),
+}, { required: ["key"] });
+
 const externalSecretStatus = obj("ExternalSecretStatus", {
   refreshTime: str({ format: "date-time", nullable: true }),
   syncedResourceVersion: str(),
   conditions: arr(conditionSchema),
   binding: obj("LocalObjectReference", { name: str({ default: "" }) }, { mapType: "atomic" }),
+  sources: arr(sourceStatus, { description: "The provider version and expiry of each data[] source synced." }),
+  expiresAt: str({
+    format: "date-time",
+    description: "The earliest expiry among the sources synced (Key Vault's exp), if any has one.",
+  }),
 });
 
 // ---------------------------------------------------------------------------------------------------------------

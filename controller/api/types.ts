@@ -185,11 +185,28 @@ export interface LocalObjectReference {
   name?: string;
 }
 
+export interface ExternalSecretSourceStatus {
+  /** The remote key. */
+  key: string;
+  /** The provider version synced. */
+  version?: string;
+  /** When that version expires (Key Vault's exp), if set. */
+  expiresAt?: string;
+  /** Not valid before (Key Vault's nbf), if set. */
+  notBefore?: string;
+  /** Set once the version expires within the controller's warning threshold, or has expired. */
+  expiry?: "Expiring" | "Expired";
+}
+
 export interface ExternalSecretStatus {
   refreshTime?: string | null;
   syncedResourceVersion?: string;
   conditions?: Condition[];
   binding?: LocalObjectReference;
+  /** The provider version and expiry of each data[] source synced. */
+  sources?: ExternalSecretSourceStatus[];
+  /** The earliest expiry among the sources synced (Key Vault's exp), if any has one. */
+  expiresAt?: string;
 }
 
 /** A reference to a key of a Secret. */

@@ -50,6 +50,10 @@ export type Capabilities = "ReadOnly" | "WriteOnly" | "ReadWrite";
 export interface PushOptions {
   contentType?: string;
   tags?: Record<string, string>;
+  /** When the new version expires (Key Vault's `exp`). */
+  expiresAt?: Date;
+  /** Not valid before (Key Vault's `nbf`). */
+  notBefore?: Date;
 }
 
 /**
@@ -62,6 +66,25 @@ export interface ReadRef {
   version?: string;
   /** `Fetch`: the secret's metadata (tags) as JSON instead of its value. */
   metadataPolicy?: "None" | "Fetch";
+  /**
+   * Read by {@link SecretsClient.getSecretMap} only: ESO narrows the value to this gjson path (or, with Fetch, this
+   * tag) before exploding it into keys. {@link SecretsClient.getSecret} ignores it (see `values.ts`).
+   */
+  property?: string;
+}
+
+/**
+ * A value read and what the provider says about it, from the same call (no extra request): the version read and
+ * its validity window (Key Vault's `exp` and `nbf` attributes), for expiry awareness.
+ */
+export interface SecretRead {
+  value: Uint8Array;
+  version?: string;
+  /** When the version expires (Key Vault's `exp`), if set. */
+  expiresAt?: Date;
+  /** Not valid before (Key Vault's `nbf`), if set. */
+  notBefore?: Date;
+  updatedAt?: Date;
 }
 
 /** A client bound to one store (and, for referent authentication, one namespace). */
@@ -70,6 +93,8 @@ export interface SecretsClient {
   readonly fingerprint: string;
   /** One value. Throws {@link NoSecretError} when the provider has no such secret. */
   getSecret(ref: ReadRef, signal?: AbortSignal): Promise<Uint8Array>;
+  /** {@link SecretsClient.getSecret} with the version and validity the provider returned with it. */
+  readSecret(ref: ReadRef, signal?: AbortSignal): Promise<SecretRead>;
   /** A JSON object value exploded into keys (`dataFrom.extract`). */
   getSecretMap(ref: ReadRef, signal?: AbortSignal): Promise<Record<string, Uint8Array>>;
   /** Every secret matching `find` (`dataFrom.find`). */

@@ -138,3 +138,89 @@ export function applyRemoteRef(value: Uint8Array, ref: ValuePolicy): Uint8Array 
   checkNullBytes(v, ref.nullBytePolicy, ref.key);
   return v;
 }
+
+/** The value is not a JSON object, so it cannot be exploded into keys. The message names the key, never the value. */
+export class NotAnObjectError extends Error {
+  override readonly name = "NotAnObjectError";
+}
+
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && " \t\n\r".includes(text[i]!)) i++;
+  return i;
+}
+
+/** The end of the JSON value starting at `i` (the text is known to be valid JSON). */
+function valueEnd(text: string, i: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let j = i; j < text.length; j++) {
+    const c = text[j]!;
+    if (inString) {
+      if (c === "\\") j++;
+      else if (c === '"') {
+        inString = false;
+        if (depth === 0) return j + 1;
+      }
+    } else if (c === '"') inString = true;
+    else if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") {
+      if (--depth === 0) return j + 1;
+      if (depth < 0) return j;
+    } else if (depth === 0 && (c === "," || " \t\n\r".includes(c))) return j;
+  }
+  return text.length;
+}
+
+/**
+ * A JSON object's top-level members as they appear in the text (Go's `map[string]json.RawMessage`): the key decoded,
+ * the value's raw JSON text. Later duplicates win, as in Go.
+ */
+function rawMembers(text: string): [string, string][] {
+  const out: [string, string][] = [];
+  let i = skipSpace(text, 0) + 1; // past "{"
+  for (;;) {
+    i = skipSpace(text, i);
+    if (text[i] === "}") return out;
+    if (text[i] === ",") i = skipSpace(text, i + 1);
+    const keyEnd = valueEnd(text, i);
+    const key = JSON.parse(text.slice(i, keyEnd)) as string;
+    i = skipSpace(text, skipSpace(text, keyEnd) + 1); // past ":"
+    const end = valueEnd(text, i);
+    out.push([key, text.slice(i, end)]);
+    i = end;
+  }
+}
+
+/**
+ * Explodes a JSON object into keys as ESO's `dataFrom.extract` does (Azure's `getSecretMapMap`): one key per
+ * top-level member; a string member is unquoted, `null` becomes empty, any other value keeps its JSON text as
+ * written. A top-level `null` is an empty map (Go unmarshals it into a nil map); anything else that is not an
+ * object is an error naming the key.
+ */
+export function explodeJsonObject(value: Uint8Array, keyForErrors: string): Record<string, Uint8Array> {
+  const text = new TextDecoder().decode(value);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new NotAnObjectError(
+      `the value of key ${keyForErrors} is not valid JSON, so it cannot be extracted into keys (dataFrom.extract ` +
+        "needs a JSON object)",
+    );
+  }
+  if (doc === null) return {};
+  if (typeof doc !== "object" || Array.isArray(doc)) {
+    throw new NotAnObjectError(
+      `the value of key ${keyForErrors} is a JSON ${Array.isArray(doc) ? "array" : typeof doc}, not an object, so ` +
+        "it cannot be extracted into keys",
+    );
+  }
+  const enc = new TextEncoder();
+  // No prototype: a member named `__proto__` is a key like any other.
+  const out: Record<string, Uint8Array> = Object.create(null);
+  for (const [k, raw] of rawMembers(text)) {
+    out[k] = raw.startsWith('"') ? enc.encode(JSON.parse(raw) as string) : raw === "null" ? new Uint8Array() : enc
+      .encode(raw);
+  }
+  return out;
+}

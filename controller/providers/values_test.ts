@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { checkNullBytes, decodeValue, PropertyNotFoundError, selectProperty, splitPath } from "./values.ts";
+import {
+  checkNullBytes,
+  decodeValue,
+  explodeJsonObject,
+  PropertyNotFoundError,
+  selectProperty,
+  splitPath,
+} from "./values.ts";
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -55,4 +62,19 @@ Deno.test("checkNullBytes() fails only under the Fail policy", () => {
   checkNullBytes(v, "Ignore", "k");
   assert.throws(() => checkNullBytes(v, "Fail", "k"), /key k contains a NUL byte/);
   checkNullBytes(enc("clean"), "Fail", "k");
+});
+
+Deno.test("explodeJsonObject(): strings unquoted, null empty, other values as written (Go's json.RawMessage)", () => {
+  const enc = new TextEncoder();
+  const got = explodeJsonObject(
+    enc.encode(' { "s" : "a\\"b" , "n": 1.50, "o": {"k" : [1, "}"]}, "z": null, "t": true, "s": "last" } '),
+    "db",
+  );
+  const dec = Object.fromEntries(Object.entries(got).map(([k, v]) => [k, new TextDecoder().decode(v)]));
+  assert.deepEqual(dec, { s: "last", n: "1.50", o: '{"k" : [1, "}"]}', z: "", t: "true" });
+  assert.deepEqual(Object.keys(explodeJsonObject(enc.encode("null"), "db")), []);
+  assert.throws(() => explodeJsonObject(enc.encode("s3cr3t"), "db"), /key db is not valid JSON/);
+  assert.throws(() => explodeJsonObject(enc.encode('"s3cr3t"'), "db"), /key db is a JSON string, not an object/);
+  const proto = explodeJsonObject(enc.encode('{"__proto__": "x"}'), "db");
+  assert.equal(Object.keys(proto).join(), "__proto__");
 });

@@ -15,10 +15,14 @@
  * @module
  */
 
+import type { SecretRead } from "../providers/provider.ts";
 import { type ReadKey, readKeyStore, type StoreKey } from "../runtime/keys.ts";
 
-/** What one read returns: a single value, or a map of them (`dataFrom.extract`, `find`). */
-export type ReadValue = Uint8Array | Record<string, Uint8Array>;
+/**
+ * What one read returns: a single value (with what the provider said about it: version, expiry), or a map of
+ * values (`dataFrom.extract`, `find`).
+ */
+export type ReadValue = Uint8Array | SecretRead | Record<string, Uint8Array>;
 
 /** A read value and when it was read. */
 export interface Fetched<V extends ReadValue = ReadValue> {

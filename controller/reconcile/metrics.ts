@@ -14,6 +14,8 @@ export interface ControllerMetrics {
   esReconcileDuration: Gauge;
   providerCalls: Counter;
   storeCondition: Gauge;
+  /** Beyond ESO: when each source version synced expires (Unix seconds); absent without an expiry. */
+  sourceExpiry: Gauge;
   clusterStoreCondition: Gauge;
 }
 
@@ -44,6 +46,11 @@ export function registerControllerMetrics(registry: Registry): ControllerMetrics
       name: "externalsecret_provider_api_calls_count",
       help: "Number of API calls towards the secret provider",
       labelNames: ["provider", "call", "status"],
+    }),
+    sourceExpiry: registry.gauge({
+      name: "externalsecret_source_expiry_timestamp_seconds",
+      help: "When the provider version an ExternalSecret synced from expires (Key Vault's exp), as Unix seconds",
+      labelNames: ["namespace", "name", "remote_key", "store"],
     }),
     storeCondition: registry.gauge({
       name: "secretstore_status_condition",

@@ -6,17 +6,19 @@
  * @module
  */
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
-import { SecretClient } from "@azure/keyvault-secrets";
+import { type KeyVaultSecret, SecretClient } from "@azure/keyvault-secrets";
 import type { ExternalSecretFind } from "../../api/types.ts";
 import {
   NoSecretError,
   type PushOptions,
   type ReadRef,
+  type SecretRead,
   type SecretsClient,
   type ValidationResult,
 } from "../provider.ts";
 import type { ResolvedAuth } from "./auth.ts";
 import { retryAfterMs } from "../../runtime/rate_limiter.ts";
+import { explodeJsonObject, selectProperty } from "../values.ts";
 import { type ErrorContext, mapAzureError } from "./errors.ts";
 
 /** Outgoing traffic control for one vault host, shared by every client of that vault. */
@@ -81,6 +83,58 @@ export function parseObjectKey(key: string): { type: "secret" | "key" | "cert"; 
   const [type, name] = parts;
   if ((type === "secret" || type === "key" || type === "cert") && name) return { type, name };
   throw new Error(`unknown Azure Keyvault object Type for key "${key}": use secret/<name>, key/<name> or cert/<name>`);
+}
+
+/** RFC 3339 in UTC with whole seconds, as Go's `time.RFC3339` formats it. */
+function rfc3339(d: Date): string {
+  return `${d.toISOString().slice(0, 19)}Z`;
+}
+
+/** A secret's tags and attributes, keyed as ESO's default Azure client keys them (`getSecretAllMetadata`). */
+export function secretMetadata(secret: Pick<KeyVaultSecret, "properties">): Record<string, string> {
+  const p = secret.properties;
+  const out: Record<string, string> = Object.assign(Object.create(null), p.tags ?? {});
+  const set = (key: string, d: Date | undefined): void => {
+    if (d) out[key] = rfc3339(d);
+  };
+  set("attribute.expires", p.expiresOn);
+  set("attribute.created", p.createdOn);
+  set("attribute.updated", p.updatedOn);
+  set("attribute.notBefore", p.notBefore);
+  return out;
+}
+
+/**
+ * `dataFrom.extract` with metadataPolicy Fetch (ESO's `getSecretTags` + `getSecretMapProperties`): every tag as
+ * `<name>_<tag>`, a tag holding a JSON object of strings exploded to `<name>_<tag>_<field>`, every attribute as
+ * `<name>_attribute.<x>`. With `property`, only `<key>_<property>` (ESO names it after the key as written), and the
+ * tag must exist.
+ */
+export function metadataMap(ref: ReadRef, name: string, metadata: Record<string, string>): Record<string, Uint8Array> {
+  const enc = new TextEncoder();
+  const all: Record<string, Uint8Array> = Object.create(null);
+  for (const [tag, value] of Object.entries(metadata)) {
+    const fields = tag.startsWith("attribute.") ? undefined : stringObject(value);
+    if (fields) { for (const [k, v] of Object.entries(fields)) all[`${name}_${tag}_${k}`] = enc.encode(v); }
+    else all[`${name}_${tag}`] = enc.encode(value);
+  }
+  if (!ref.property) return all;
+  if (!Object.hasOwn(metadata, ref.property.split(".")[0]!) && !Object.hasOwn(metadata, ref.property)) {
+    throw new Error(`tag ${ref.property} does not exist on key ${ref.key}`);
+  }
+  const wanted = `${ref.key}_${ref.property}`;
+  return { [wanted]: all[wanted] ?? new Uint8Array() };
+}
+
+/** A JSON object whose values are all strings (Go's `json.Unmarshal` into `map[string]string`), or undefined. */
+function stringObject(text: string): Record<string, string> | undefined {
+  try {
+    const doc: unknown = JSON.parse(text);
+    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) return undefined;
+    return Object.values(doc).every((v) => typeof v === "string") ? doc as Record<string, string> : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Options of {@link AzureKeyVaultClient}. */
@@ -157,48 +211,69 @@ export class AzureKeyVaultClient implements SecretsClient {
   }
 
   /**
-   * The raw value of `ref.key` at `ref.version` (latest when empty), or its tags as JSON with metadataPolicy Fetch.
-   * `property`, decoding and null-byte checks are applied by the caller, so one read serves every ExternalSecret that
-   * wants a different part of the same value.
+   * The raw value of `ref.key` at `ref.version` (latest when empty), or with metadataPolicy Fetch its metadata as a
+   * JSON object: the tags plus `attribute.created`, `attribute.updated`, `attribute.expires` and
+   * `attribute.notBefore` (RFC 3339, whole seconds, when set), as ESO's default (go-autorest) Azure client returns
+   * them. `property`, decoding and null-byte checks are applied by the caller, so one read serves every
+   * ExternalSecret that wants a different part of the same value.
    */
   async getSecret(ref: ReadRef, signal?: AbortSignal): Promise<Uint8Array> {
+    return (await this.readSecret(ref, signal)).value;
+  }
+
+  /** {@link getSecret} with the version read and its `exp`/`nbf`/`updated` attributes, from the same response. */
+  async readSecret(ref: ReadRef, signal?: AbortSignal): Promise<SecretRead> {
     const { type, name } = parseObjectKey(ref.key);
     if (type !== "secret") {
       throw new Error(`Key Vault ${type} objects (key "${ref.key}") are not supported yet: only secret/<name>`);
     }
-    const what = `secret "${name}"${ref.version ? ` version ${ref.version}` : ""}`;
+    const secret = await this.#read(name, ref.version, signal);
+    const p = secret.properties;
+    const value = ref.metadataPolicy === "Fetch"
+      ? new TextEncoder().encode(JSON.stringify(secretMetadata(secret)))
+      : new TextEncoder().encode(secret.value ?? "");
+    return {
+      value,
+      ...(p.version ? { version: p.version } : {}),
+      ...(p.expiresOn ? { expiresAt: p.expiresOn } : {}),
+      ...(p.notBefore ? { notBefore: p.notBefore } : {}),
+      ...(p.updatedOn ? { updatedAt: p.updatedOn } : {}),
+    };
+  }
+
+  async #read(name: string, version: string | undefined, signal?: AbortSignal): Promise<KeyVaultSecret> {
+    const what = `secret "${name}"${version ? ` version ${version}` : ""}`;
     try {
-      const secret = await this.#single(() =>
+      return await this.#single(() =>
         this.#client.getSecret(name, {
-          ...(ref.version ? { version: ref.version } : {}),
+          ...(version ? { version } : {}),
           ...(signal ? { abortSignal: signal } : {}),
         })
       );
-      if (ref.metadataPolicy === "Fetch") {
-        return new TextEncoder().encode(JSON.stringify(secret.properties.tags ?? {}));
-      }
-      return new TextEncoder().encode(secret.value ?? "");
     } catch (e) {
       throw mapAzureError(e, this.#context(what));
     }
   }
 
-  /** `dataFrom.extract`: the value parsed as a JSON object; strings unquoted, other values as JSON text. */
+  /**
+   * `dataFrom.extract` (ESO's `GetSecretMap`): the value, narrowed by `ref.property`, exploded into one key per
+   * top-level JSON member; with metadataPolicy Fetch the metadata instead, one key `<name>_<tag>` per tag (a tag
+   * holding a JSON object of strings explodes to `<name>_<tag>_<field>`) and per attribute. Key and certificate
+   * objects are refused, as ESO refuses them.
+   */
   async getSecretMap(ref: ReadRef, signal?: AbortSignal): Promise<Record<string, Uint8Array>> {
-    const raw = new TextDecoder().decode(await this.getSecret(ref, signal));
-    let doc: unknown;
-    try {
-      doc = JSON.parse(raw);
-    } catch {
-      throw new Error(`The value of key ${ref.key} is not a JSON object, so it cannot be extracted into keys`);
+    const { type, name } = parseObjectKey(ref.key);
+    if (type !== "secret") {
+      throw new Error(
+        `dataFrom cannot read the Key Vault ${type === "cert" ? "certificate" : "key"} "${name}": only secrets can ` +
+          "be extracted into keys",
+      );
     }
-    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
-      throw new Error(`The value of key ${ref.key} is not a JSON object, so it cannot be extracted into keys`);
-    }
-    const enc = new TextEncoder();
-    return Object.fromEntries(
-      Object.entries(doc).map(([k, v]) => [k, enc.encode(typeof v === "string" ? v : JSON.stringify(v))]),
-    );
+    const secret = await this.#read(name, ref.version, signal);
+    if (ref.metadataPolicy === "Fetch") return metadataMap(ref, name, secretMetadata(secret));
+    let value = secret.value ?? "";
+    if (ref.property) value = selectProperty(value, ref.property, ref.key);
+    return explodeJsonObject(new TextEncoder().encode(value), ref.key);
   }
 
   getAllSecrets(_find: ExternalSecretFind): Promise<Record<string, Uint8Array>> {
@@ -218,6 +293,8 @@ export class AzureKeyVaultClient implements SecretsClient {
         this.#client.setSecret(name, new TextDecoder().decode(value), {
           ...(options.contentType ? { contentType: options.contentType } : {}),
           ...(options.tags ? { tags: options.tags } : {}),
+          ...(options.expiresAt ? { expiresOn: options.expiresAt } : {}),
+          ...(options.notBefore ? { notBefore: options.notBefore } : {}),
           ...(signal ? { abortSignal: signal } : {}),
         })
       );

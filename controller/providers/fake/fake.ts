@@ -15,15 +15,18 @@ import {
   ProviderError,
   type PushOptions,
   type ReadRef,
+  type SecretRead,
   type SecretsClient,
   type StoreRef,
   type ValidationResult,
 } from "../provider.ts";
+import { explodeJsonObject, selectProperty } from "../values.ts";
 
 interface Version {
   version: string;
   value: Uint8Array;
   tags: Record<string, string>;
+  expiresAt?: Date;
 }
 
 /** The fake vault: shared by every client the fake provider builds. */
@@ -36,11 +39,16 @@ export class FakeVault {
   readonly #failures = new Map<string, Error[]>();
 
   /** Writes a new version of `key` and returns its version id. */
-  set(key: string, value: string | Uint8Array, tags: Record<string, string> = {}): string {
+  set(
+    key: string,
+    value: string | Uint8Array,
+    tags: Record<string, string> = {},
+    options: { expiresAt?: Date } = {},
+  ): string {
     const version = `v${++this.#seq}`;
     const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
     const list = this.#secrets.get(key) ?? [];
-    list.push({ version, value: bytes, tags });
+    list.push({ version, value: bytes, tags, ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}) });
     this.#secrets.set(key, list);
     return version;
   }
@@ -93,23 +101,33 @@ class FakeClient implements SecretsClient {
     this.#vault = vault;
   }
 
-  getSecret(ref: ReadRef): Promise<Uint8Array> {
+  async getSecret(ref: ReadRef): Promise<Uint8Array> {
+    return (await this.readSecret(ref)).value;
+  }
+
+  readSecret(ref: ReadRef): Promise<SecretRead> {
     return Promise.resolve().then(() => {
       this.#vault.enter("getSecret");
       const v = this.#vault.find(ref.key, ref.version);
-      return ref.metadataPolicy === "Fetch" ? new TextEncoder().encode(JSON.stringify(v.tags)) : v.value;
+      const value = ref.metadataPolicy === "Fetch" ? new TextEncoder().encode(JSON.stringify(v.tags)) : v.value;
+      return { value, version: v.version, ...(v.expiresAt ? { expiresAt: v.expiresAt } : {}) };
     });
   }
 
-  async getSecretMap(ref: ReadRef): Promise<Record<string, Uint8Array>> {
-    const doc: unknown = JSON.parse(new TextDecoder().decode(await this.getSecret(ref)));
-    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
-      throw new Error(`The value of key ${ref.key} is not a JSON object, so it cannot be extracted into keys`);
-    }
-    const enc = new TextEncoder();
-    return Object.fromEntries(
-      Object.entries(doc).map(([k, v]) => [k, enc.encode(typeof v === "string" ? v : JSON.stringify(v))]),
-    );
+  /** As the Azure client: `property` narrows the value first; with Fetch, one key `<key>_<tag>` per tag. */
+  getSecretMap(ref: ReadRef): Promise<Record<string, Uint8Array>> {
+    return Promise.resolve().then(() => {
+      this.#vault.enter("getSecretMap");
+      const v = this.#vault.find(ref.key, ref.version);
+      if (ref.metadataPolicy === "Fetch") {
+        const enc = new TextEncoder();
+        return Object.fromEntries(Object.entries(v.tags).map(([t, x]) => [`${ref.key}_${t}`, enc.encode(x)]));
+      }
+      const value = ref.property
+        ? new TextEncoder().encode(selectProperty(new TextDecoder().decode(v.value), ref.property, ref.key))
+        : v.value;
+      return explodeJsonObject(value, ref.key);
+    });
   }
 
   getAllSecrets(find: ExternalSecretFind): Promise<Record<string, Uint8Array>> {
@@ -128,7 +146,11 @@ class FakeClient implements SecretsClient {
   pushSecret(key: string, value: Uint8Array, options: PushOptions = {}): Promise<{ version: string }> {
     return Promise.resolve().then(() => {
       this.#vault.enter("pushSecret");
-      return { version: this.#vault.set(key, value, options.tags ?? {}) };
+      return {
+        version: this.#vault.set(key, value, options.tags ?? {}, {
+          ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}),
+        }),
+      };
     });
   }
 

@@ -18,6 +18,8 @@ import type { ExternalSecret, ExternalSecretStatus } from "../../api/types.ts";
 import type { ObjectMeta, Secret } from "../../kube/types.ts";
 import { type Action, awaitChange, requeue } from "../../runtime/work_queue.ts";
 import { renderSecretTemplate, type TemplateSources } from "../../template/mod.ts";
+import { planExpiry } from "./expiry.ts";
+import type { SourceInfo } from "./read.ts";
 import { kubeTime, Reason, setCondition } from "../conditions.ts";
 import { dataHash, ownerLabelValue, syncedResourceVersion } from "../eso_hash.ts";
 import {
@@ -80,6 +82,10 @@ export interface SyncInput {
   clock?: Date;
   /** How early this ExternalSecret refreshes (its per-key jitter), in ms. @default {0} */
   earlyMs?: number;
+  /** What each `data[]` value was read from (version, expiry): status and expiry Events. */
+  sources?: readonly SourceInfo[];
+  /** How long before a source's expiry `SourceExpiring` is recorded. @default {30 days} */
+  expiryWarningMs?: number;
 }
 
 /** The write of a plan, if it writes. */
@@ -327,11 +333,17 @@ export async function planSync(input: SyncInput): Promise<Plan> {
   const { es, target, now } = input;
   const policy = creationPolicy(es);
   const clock = input.clock ?? now;
-  const synced = (write: SecretWrite | undefined, events: PlannedEvent[]): Plan => {
-    const status = {
-      ...doneStatus(es, now, Reason.SecretSynced, "secret synced", clock),
+  const expiry = planExpiry(input.sources ?? [], es.status, clock, input.expiryWarningMs);
+  const synced = (write: SecretWrite | undefined, writeEvents: PlannedEvent[]): Plan => {
+    const message = expiry.note ? `secret synced; ${expiry.note}` : "secret synced";
+    const { sources: _s, expiresAt: _e, ...kept } = es.status ?? {};
+    const status: ExternalSecretStatus = {
+      ...doneStatus({ ...es, status: kept }, now, Reason.SecretSynced, message, clock),
       binding: { name: targetName(es) },
+      ...(expiry.sources.length ? { sources: expiry.sources } : {}),
+      ...(expiry.expiresAt ? { expiresAt: expiry.expiresAt } : {}),
     };
+    const events = [...writeEvents, ...expiry.events];
     const next = nextRefresh(es, status, clock, input.earlyMs ?? 0);
     return write ? { kind: "write", write, status, events, next } : { kind: "noop", status, events, next };
   };

@@ -1,29 +1,51 @@
 /**
  * The read stage: what an ExternalSecret needs from its provider, and reading it through the shared read cache.
  *
- * - {@link planReads} (pure): one read per `data[]` item — its cache key (store version, credential scope, the
+ * - {@link planReads} (pure): one read per `dataFrom[].extract` and `data[]` item — its cache key (store version, credential scope, the
  *   remote-ref fields that change the provider's answer), how fresh a value must be (`notBefore`) and how long a
  *   value read for it may serve others (`keepMs`); or why the spec cannot be read (a feature not supported yet).
  * - {@link readValues}: carries the reads out against a provider client and the {@link FetchCache} (one read per key
  *   per refresh window however many ExternalSecrets ask), then applies each remote ref's property, decoding and
- *   null-byte policy ({@link applyRemoteRef}).
+ *   null-byte policy ({@link applyRemoteRef}; an extracted map's keys converted and checked first), and merges the
+ *   results in ESO's order.
  *
  * @module
  */
 import { type RemoteRef, remoteRef } from "../../api/defaults.ts";
 import type { ExternalSecret } from "../../api/types.ts";
-import type { SecretsClient, StoreRef } from "../../providers/provider.ts";
-import { applyRemoteRef } from "../../providers/values.ts";
+import {
+  InvalidStoreError,
+  NoSecretError,
+  type SecretRead,
+  type SecretsClient,
+  type StoreRef,
+} from "../../providers/provider.ts";
+import { applyRemoteRef, checkNullBytes, decodeValue } from "../../providers/values.ts";
+import { TerminalError } from "../../runtime/work_queue.ts";
+import { convertKeys, emptyMap, validateKeys } from "./data_keys.ts";
 import { type ReadKey, readKey, storeKey } from "../../runtime/keys.ts";
 import { type FetchCache, refreshSpreadMs } from "../fetch_cache.ts";
 import { type RefreshDecision, refreshIntervalMs } from "../refresh.ts";
 
-/** One read: the value of `ref` goes to `secretKey`. */
-export interface PlannedRead {
+/** One read: the value of `data[index]`'s `ref` goes to `secretKey`. */
+export interface ValueRead {
+  kind: "value";
+  index: number;
   secretKey: string;
   ref: RemoteRef;
   key: ReadKey;
 }
+
+/** One read: `dataFrom[index].extract`, a JSON object (or the metadata) exploded into keys. */
+export interface ExtractRead {
+  kind: "extract";
+  index: number;
+  ref: RemoteRef;
+  key: ReadKey;
+}
+
+/** One read of a refresh. `dataFrom` reads come first, in order, then `data[]`: later keys override earlier ones. */
+export type PlannedRead = ValueRead | ExtractRead;
 
 /** What to read, and how fresh it must be. */
 export interface ReadPlan {
@@ -60,10 +82,8 @@ export interface Unsupported {
  */
 export function planReads(input: ReadInput): ReadPlan | Unsupported {
   const { es, store, now } = input;
-  if (es.spec.dataFrom?.length) return { unsupported: "spec.dataFrom is not supported yet by this controller" };
-  if (es.spec.data?.some((item) => item.sourceRef)) {
-    return { unsupported: "spec.data[].sourceRef is not supported yet by this controller" };
-  }
+  const unsupported = unsupportedIn(es);
+  if (unsupported) return { unsupported };
   const interval = refreshIntervalMs(es);
   const lastRefresh = es.status?.refreshTime ? Date.parse(es.status.refreshTime) : 0;
   const newer = lastRefresh + 1000;
@@ -77,26 +97,57 @@ export function planReads(input: ReadInput): ReadPlan | Unsupported {
   // referent authentication resolves credentials per namespace.
   const scope = input.credentialScope ?? "";
   const sk = storeKey(store.kind, store.name, store.namespace);
-  const reads = (es.spec.data ?? []).map((item): PlannedRead => {
+  const reads: PlannedRead[] = (es.spec.dataFrom ?? []).map((item, index): PlannedRead => {
+    const ref = remoteRef(item.extract!);
+    const what = ["map", ref.key, ref.version ?? "", ref.metadataPolicy, ref.property ?? ""];
+    return { kind: "extract", index, ref, key: readKey(sk, store.uid, scope, what) };
+  });
+  (es.spec.data ?? []).forEach((item, index) => {
     const ref = remoteRef(item.remoteRef);
-    return {
+    reads.push({
+      kind: "value",
+      index,
       secretKey: item.secretKey,
       ref,
       key: readKey(sk, store.uid, scope, ["value", ref.key, ref.version ?? "", ref.metadataPolicy]),
-    };
+    });
   });
   return { reads, notBefore, keepMs };
 }
 
-/** The values read, by `secretKey`, and when the oldest of them was read (the status' refreshTime). */
+/** The first part of the spec this controller cannot read yet, said as a condition message; undefined if none. */
+function unsupportedIn(es: ExternalSecret): string | undefined {
+  const not = (what: string): string => `${what} is not supported yet by this controller`;
+  if (es.spec.data?.some((item) => item.sourceRef)) return not("spec.data[].sourceRef");
+  for (const [i, item] of (es.spec.dataFrom ?? []).entries()) {
+    if (item.sourceRef) return not(`spec.dataFrom[${i}].sourceRef`);
+    if (item.find) return not(`spec.dataFrom[${i}].find`);
+    if (item.rewrite?.length) return not(`spec.dataFrom[${i}].rewrite`);
+    if (!item.extract) return `spec.dataFrom[${i}] needs one of extract, find or sourceRef`;
+  }
+  return undefined;
+}
+
+/** What was read for one `data[]` item: the remote key, the version and its validity (no extra provider call). */
+export interface SourceInfo {
+  remoteKey: string;
+  version?: string;
+  expiresAt?: Date;
+  notBefore?: Date;
+}
+
+/** The values read, by `secretKey`, when the oldest of them was read (the status' refreshTime), and their sources. */
 export interface ReadResult {
   values: Record<string, Uint8Array>;
   fetchedAt: number;
+  /** One per `data[]` item read, in spec order. */
+  sources: SourceInfo[];
 }
 
 /**
- * Reads the planned values through `cache`. `seen` is told every raw value read (the log redactor scrubs them). A
- * provider error rejects the whole read: nothing partial reaches the planner.
+ * Reads the planned values through `cache`, then merges them as ESO does: each `dataFrom` map in order, then each
+ * `data[]` value (a later key overrides an earlier one). `seen` is told every raw value read (the log redactor
+ * scrubs them). A provider error rejects the whole read: nothing partial reaches the planner.
  */
 export async function readValues(
   plan: ReadPlan,
@@ -105,21 +156,70 @@ export async function readValues(
   options: { now: number; signal?: AbortSignal | undefined; seen?: ((value: Uint8Array) => void) | undefined },
 ): Promise<ReadResult> {
   let fetchedAt = options.now;
-  const entries = await Promise.all(plan.reads.map(async (r) => {
-    const got = await cache.get(r.key, plan.notBefore, plan.keepMs, async () => {
-      const value = await client.getSecret(
-        {
-          key: r.ref.key,
-          ...(r.ref.version ? { version: r.ref.version } : {}),
+  const sources: SourceInfo[] = [];
+  const parts = await Promise.all(plan.reads.map(async (r): Promise<Record<string, Uint8Array>> => {
+    const read = { key: r.ref.key, ...(r.ref.version ? { version: r.ref.version } : {}) };
+    if (r.kind === "value") {
+      const got = await cache.get<SecretRead>(r.key, plan.notBefore, plan.keepMs, async () => {
+        const got = await client.readSecret({ ...read, metadataPolicy: r.ref.metadataPolicy }, options.signal);
+        options.seen?.(got.value);
+        return got;
+      });
+      fetchedAt = Math.min(fetchedAt, got.fetchedAt);
+      sources[r.index] = sourceOf(r.ref.key, got.value);
+      return { [r.secretKey]: applyRemoteRef(got.value.value, r.ref) };
+    }
+    try {
+      const got = await cache.get(r.key, plan.notBefore, plan.keepMs, async () => {
+        const map = await client.getSecretMap({
+          ...read,
           metadataPolicy: r.ref.metadataPolicy,
-        },
-        options.signal,
-      );
-      options.seen?.(value);
-      return value;
-    });
-    fetchedAt = Math.min(fetchedAt, got.fetchedAt);
-    return [r.secretKey, applyRemoteRef(got.value, r.ref)] as const;
+          ...(r.ref.property ? { property: r.ref.property } : {}),
+        }, options.signal);
+        for (const value of Object.values(map)) options.seen?.(value);
+        return map;
+      });
+      fetchedAt = Math.min(fetchedAt, got.fetchedAt);
+      return extractedKeys(got.value, r.ref);
+    } catch (e) {
+      throw inItem(e, `spec.dataFrom[${r.index}].extract`);
+    }
   }));
-  return { values: Object.fromEntries(entries), fetchedAt };
+  const values = emptyMap<Uint8Array>();
+  for (const part of parts) Object.assign(values, part);
+  return { values, fetchedAt, sources: sources.filter((s) => s !== undefined) };
+}
+
+function sourceOf(remoteKey: string, read: SecretRead): SourceInfo {
+  return {
+    remoteKey,
+    ...(read.version ? { version: read.version } : {}),
+    ...(read.expiresAt ? { expiresAt: read.expiresAt } : {}),
+    ...(read.notBefore ? { notBefore: read.notBefore } : {}),
+  };
+}
+
+/**
+ * ESO's order for an extracted map (handleExtractSecrets): keys converted by `conversionStrategy`, checked, then
+ * every value decoded by `decodingStrategy` and checked for NUL bytes.
+ */
+function extractedKeys(map: Record<string, Uint8Array>, ref: RemoteRef): Record<string, Uint8Array> {
+  const keys = validateKeys(convertKeys(ref.conversionStrategy, map));
+  const out = emptyMap<Uint8Array>();
+  for (const [k, v] of Object.entries(keys)) {
+    const value = decodeValue(v, ref.decodingStrategy, `${ref.key} (${k})`);
+    checkNullBytes(value, ref.nullBytePolicy, `${ref.key} (${k})`);
+    out[k] = value;
+  }
+  return out;
+}
+
+/** `e` with `where` in front of its message, of the same kind (NoSecretError still drives deletionPolicy). */
+function inItem(e: unknown, where: string): unknown {
+  if (!(e instanceof Error)) return e;
+  const message = `${where}: ${e.message}`;
+  if (e instanceof NoSecretError) return new NoSecretError(message, { cause: e });
+  if (e instanceof InvalidStoreError) return new InvalidStoreError(message, { cause: e });
+  if (e instanceof TerminalError) return new TerminalError(message, { cause: e });
+  return new Error(message, { cause: e });
 }

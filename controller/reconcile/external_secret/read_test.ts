@@ -67,10 +67,79 @@ Deno.test("planReads(): reads share a key when the provider's answer is the same
 });
 
 Deno.test("planReads(): what is not supported yet says so", () => {
-  const withFrom = es([], { dataFrom: [{ extract: { key: "json" } }] });
-  assert.deepEqual(planReads({ es: withFrom, store, fresh: "new", now: NOW }), {
-    unsupported: "spec.dataFrom is not supported yet by this controller",
+  const find = es([], { dataFrom: [{ extract: { key: "json" } }, { find: { name: { regexp: "^db" } } }] });
+  assert.deepEqual(planReads({ es: find, store, fresh: "new", now: NOW }), {
+    unsupported: "spec.dataFrom[1].find is not supported yet by this controller",
   });
+  const rewrite = es([], {
+    dataFrom: [{ extract: { key: "json" }, rewrite: [{ regexp: { source: "a", target: "b" } }] }],
+  });
+  assert.deepEqual(planReads({ es: rewrite, store, fresh: "new", now: NOW }), {
+    unsupported: "spec.dataFrom[0].rewrite is not supported yet by this controller",
+  });
+});
+
+Deno.test("planReads(): dataFrom extracts come first, in order, then data[]; same extract, same read", () => {
+  const e = es([{ secretKey: "a", remoteRef: { key: "json" } }], {
+    dataFrom: [{ extract: { key: "json" } }, { extract: { key: "json", conversionStrategy: "Unicode" } }, {
+      extract: { key: "json", property: "inner" },
+    }],
+  });
+  const reads = plan(e).reads;
+  assert.deepEqual(reads.map((r) => `${r.kind}${r.index}`), ["extract0", "extract1", "extract2", "value0"]);
+  assert.equal(reads[0]!.key, reads[1]!.key, "conversion is applied after the read");
+  assert.notEqual(reads[0]!.key, reads[2]!.key, "a property narrows what the provider explodes");
+  assert.notEqual(reads[0]!.key, reads[3]!.key, "a map read is not a value read");
+});
+
+Deno.test("readValues(): extracts merge in order, data[] overrides them; conversion and decoding per item", async () => {
+  const provider = new FakeProvider();
+  provider.vault.set("db", JSON.stringify({ user: "admin", "my key/x": "k", nested: { a: [1, 2] }, none: null }));
+  provider.vault.set("b64", JSON.stringify({ user: btoa("root"), cert: btoa("pem") }));
+  provider.vault.set("plain", "user-from-data");
+  const client = await provider.newClient(store, "jenkins", undefined as never);
+  const e = es([{ secretKey: "user", remoteRef: { key: "plain" } }], {
+    dataFrom: [
+      { extract: { key: "db" } },
+      { extract: { key: "db", conversionStrategy: "Unicode" } },
+      { extract: { key: "b64", decodingStrategy: "Base64" } },
+    ],
+  });
+  const { values } = await readValues(plan(e), client, new FetchCache({ now: () => NOW }), { now: NOW });
+  const got = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, text(v)]));
+  assert.deepEqual(got, {
+    user: "user-from-data",
+    my_key_x: "k",
+    "my_U0020_key_U002f_x": "k",
+    nested: '{"a":[1,2]}',
+    none: "",
+    cert: "pem",
+  });
+  assert.equal(provider.vault.count("getSecretMap"), 2, "the two extracts of db share one read");
+});
+
+Deno.test("readValues(): a value that is not a JSON object fails, naming the item and key, never the value", async () => {
+  const provider = new FakeProvider();
+  provider.vault.set("plain", "hunter2");
+  provider.vault.set("list", "[1,2]");
+  const client = await provider.newClient(store, "jenkins", undefined as never);
+  for (const key of ["plain", "list"]) {
+    const e = es([], { dataFrom: [{ extract: { key } }] });
+    await assert.rejects(
+      readValues(plan(e), client, new FetchCache({ now: () => NOW }), { now: NOW }),
+      (err: Error) => {
+        assert.match(err.message, new RegExp(`^spec\\.dataFrom\\[0\\]\\.extract: the value of key ${key} is`));
+        assert.doesNotMatch(err.message, /hunter2/);
+        return true;
+      },
+    );
+  }
+  const gone = es([], { dataFrom: [{ extract: { key: "missing" } }] });
+  await assert.rejects(
+    readValues(plan(gone), client, new FetchCache({ now: () => NOW }), { now: NOW }),
+    NoSecretError,
+    "a missing secret stays a NoSecretError (deletionPolicy)",
+  );
 });
 
 Deno.test("readValues(): ExternalSecrets sharing a key cost one provider read; remote-ref options apply per item", async () => {

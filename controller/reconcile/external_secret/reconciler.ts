@@ -65,6 +65,8 @@ export interface ExternalSecretDeps extends StoreCaches {
   forget?: (key: ObjectKey) => void;
   /** Told every value read from the provider (the logger scrubs them; see runtime/log.ts Redactor). */
   secretSeen?: (value: Uint8Array) => void;
+  /** How long before a source's expiry `SourceExpiring` is recorded (`--expiry-warning`). @default {30 days} */
+  expiryWarningMs?: number;
   /** Deterministic per-key jitter in [0, 1): spreads refreshes so a restart does not align them. */
   jitter: (key: string) => number;
   now: () => Date;
@@ -75,6 +77,8 @@ type Resolved = ReturnType<typeof resolveStore>;
 /** The ExternalSecret reconciler. */
 export class ExternalSecretReconciler {
   readonly #d: ExternalSecretDeps;
+  /** The expiry series each ExternalSecret exports, so a changed or deleted one leaves no stale series. */
+  readonly #expirySeries = new Map<ObjectKey, Record<string, string>[]>();
 
   constructor(deps: ExternalSecretDeps) {
     this.#d = deps;
@@ -87,6 +91,7 @@ export class ExternalSecretReconciler {
     if (!found) {
       const [namespace, name] = key.split("/") as [string, string];
       dropConditionGauge(d.metrics.esCondition, { name, namespace }, "Ready");
+      this.#exportExpiry(key, undefined, undefined);
       d.forget?.(key);
       return awaitChange();
     }
@@ -250,6 +255,8 @@ export class ExternalSecretReconciler {
       es,
       target,
       values: read.values,
+      sources: read.sources,
+      ...(d.expiryWarningMs !== undefined ? { expiryWarningMs: d.expiryWarningMs } : {}),
       now: new Date(read.fetchedAt),
       clock: d.now(),
       earlyMs: this.#early(es, key),
@@ -289,6 +296,7 @@ export class ExternalSecretReconciler {
     }
     d.metrics.syncCalls.inc(labels);
     setConditionGauge(d.metrics.esCondition, labels, "Ready", "True");
+    if (plan.kind !== "delete") this.#exportExpiry(objectKey(es.metadata), es, plan.status);
     const op = planned.kind === "write" && plan.kind === "write" ? plan.write.op : undefined;
     const what = op === "create" ? "secret created" : op ? "secret updated" : "secret in sync";
     d.log.info(
@@ -300,6 +308,27 @@ export class ExternalSecretReconciler {
       },
     );
     return plan.next;
+  }
+
+  /** Sets `externalsecret_source_expiry_timestamp_seconds` for the sources in `status`, dropping stale series. */
+  #exportExpiry(key: ObjectKey, es: ExternalSecret | undefined, status: ExternalSecret["status"]): void {
+    const gauge = this.#d.metrics.sourceExpiry;
+    for (const labels of this.#expirySeries.get(key) ?? []) gauge.remove(labels);
+    this.#expirySeries.delete(key);
+    if (!es || !status?.sources?.length) return;
+    const base = {
+      namespace: es.metadata.namespace!,
+      name: es.metadata.name!,
+      store: es.spec.secretStoreRef?.name ?? "",
+    };
+    const series: Record<string, string>[] = [];
+    for (const s of status.sources) {
+      if (!s.expiresAt) continue;
+      const labels = { ...base, remote_key: s.key };
+      gauge.set(labels, Date.parse(s.expiresAt) / 1000);
+      series.push(labels);
+    }
+    if (series.length) this.#expirySeries.set(key, series);
   }
 
   /** Writes the Secret; a create that finds an unmanaged Secret of that name is planned again against it. */
