@@ -55,6 +55,26 @@ export const ANNOTATION_ADOPTED = "externalsecrets.kv-operator.io/adopted";
 /** With `--adoption-policy strict`, a Secret someone else made is adopted only when it carries this, set to "true". */
 export const ANNOTATION_ALLOW_ADOPTION = "externalsecrets.kv-operator.io/allow-adoption";
 
+/**
+ * What ESO's admission webhook refuses that the CRD cannot express (ESO enforces it in the controller too), as a
+ * message; undefined when the spec is fine. Today: a duplicate `data[].secretKey` with deletionPolicy Retain
+ * (apis/externalsecrets/v1/externalsecret_validator.go, validateDuplicateKeys) — otherwise the last would win
+ * silently.
+ */
+export function specProblem(es: ExternalSecret): string | undefined {
+  if (deletionPolicy(es) !== "Retain") return undefined;
+  const seen = new Set<string>();
+  const dup: string[] = [];
+  for (const d of es.spec.data ?? []) {
+    if (seen.has(d.secretKey)) dup.push(`duplicate secretKey found: ${d.secretKey}`);
+    seen.add(d.secretKey);
+  }
+  return dup.length ? dup.join("; ") : undefined;
+}
+
+/** A Secret's data may not exceed 1 MiB (the apiserver's limit, said clearly before it answers with less). */
+export const MAX_SECRET_BYTES = 1024 * 1024;
+
 /** Which existing Secrets an ExternalSecret may take over: `eso` as ESO (any unowned one), `strict` only opted-in. */
 export type AdoptionPolicy = "eso" | "strict";
 
@@ -424,6 +444,14 @@ export async function planSync(input: SyncInput): Promise<Plan> {
   const merge = policy === "Merge" || (policy === "CreateOrMerge" && target !== undefined);
   if (merge && !input.targetData) throw new Error("planSync needs targetData to merge into an existing Secret");
   const data = merge ? { ...input.targetData, ...rendered.data } : rendered.data;
+  const bytes = Object.entries(data).reduce((n, [k, v]) => n + k.length + v.length, 0);
+  if (bytes > MAX_SECRET_BYTES) {
+    return fail(
+      es,
+      `the Secret would hold ${bytes} bytes of data; Kubernetes allows at most ${MAX_SECRET_BYTES} (1 MiB)`,
+      now,
+    );
+  }
   const desired = desiredSecret(es, target, data, rendered);
   if (!target) {
     return synced({ op: "create", secret: desired }, [{

@@ -44,6 +44,7 @@ import {
   planFinalize,
   planMissingMergeTarget,
   planSync,
+  specProblem,
   type SyncInput,
 } from "./plan.ts";
 import { planReads, readValues } from "./read.ts";
@@ -244,6 +245,8 @@ export class ExternalSecretReconciler {
     const now = d.now();
     const ns = es.metadata.namespace!;
     const credentialsOf = d.credentialsOf?.(ns, targetName(es));
+    const problem = specProblem(es);
+    if (problem) return planFailure(es, problem, now, "terminal");
     let read;
     try {
       const reads = planReads({
