@@ -56,6 +56,13 @@ export function program(): Command {
         .default(true),
     )
     .option("--store-requeue-interval <duration>", "how often stores are re-validated", duration, 5 * 60_000)
+    .addOption(
+      new Option(
+        "--adoption-policy <policy>",
+        "which existing Secrets an ExternalSecret may take over: eso (any not owned by another controller, as ESO) or " +
+          "strict (only ones annotated externalsecrets.kv-operator.io/allow-adoption=true)",
+      ).choices(["eso", "strict"]).default("eso"),
+    )
     .option(
       "--expiry-warning <duration>",
       "record a SourceExpiring Event when a synced Key Vault version expires within this (Go duration)",
@@ -103,6 +110,7 @@ interface Flags {
   enableFloodGate: boolean;
   storeRequeueInterval: number;
   expiryWarning: number;
+  adoptionPolicy: "eso" | "strict";
   enableLeaderElection: boolean;
   leaderElectionId: string;
   leaderElectionNamespace?: string;
@@ -159,7 +167,7 @@ async function main(args: string[]): Promise<number> {
     concurrency: f.concurrent,
     floodGate: f.enableFloodGate,
     storeRequeueMs: f.storeRequeueInterval,
-    expiryWarningMs: f.expiryWarning,
+    sync: { expiryWarningMs: f.expiryWarning, adoption: f.adoptionPolicy, redact: (text) => redactor.redact(text) },
     health: address(f.metricsAddr),
     ...(f.enableLeaderElection
       ? {

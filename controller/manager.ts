@@ -11,6 +11,7 @@ import { StoreClientCache } from "./providers/clients.ts";
 import { KubeCredentialSource } from "./providers/kube_credentials.ts";
 import { AzureKeyVaultProvider } from "./providers/azure/provider.ts";
 import { externalSecretController } from "./reconcile/external_secret/controller.ts";
+import type { ExternalSecretDeps } from "./reconcile/external_secret/reconciler.ts";
 import { FetchCache } from "./reconcile/fetch_cache.ts";
 import { registerControllerMetrics } from "./reconcile/metrics.ts";
 import { secretStoreController } from "./reconcile/secret_store/controller.ts";
@@ -34,8 +35,8 @@ export interface ManagerOptions {
   concurrency: number;
   floodGate: boolean;
   storeRequeueMs: number;
-  /** `--expiry-warning`: SourceExpiring this long before a source expires. */
-  expiryWarningMs?: number;
+  /** `--expiry-warning`, `--adoption-policy`, and the scrubber of secret values for status and Event messages. */
+  sync?: Pick<ExternalSecretDeps, "expiryWarningMs" | "adoption" | "redact">;
   health: { hostname: string; port: number } | undefined;
   leaderElection?: {
     id: string;
@@ -55,7 +56,6 @@ export interface ManagerOptions {
 export class Manager {
   readonly registry = new Registry();
   readonly #o: ManagerOptions;
-
   constructor(options: ManagerOptions) {
     this.#o = options;
   }
@@ -89,7 +89,7 @@ export class Manager {
         log: log.child({ controller: "externalsecret" }),
         controllerClass: o.controllerClass,
         floodGate: o.floodGate,
-        ...(o.expiryWarningMs !== undefined ? { expiryWarningMs: o.expiryWarningMs } : {}),
+        ...o.sync,
         concurrency: o.concurrency,
         jitter: keyFraction,
         ...(o.secretSeen ? { secretSeen: o.secretSeen } : {}),

@@ -145,6 +145,11 @@ export interface Provider {
    * ClusterSecretStore whose credential refs name no namespace). Only then do clients and reads differ by namespace.
    */
   isReferent(store: StoreRef): boolean;
+  /**
+   * The Secrets a store reads its credentials from; `namespace` is undefined where it is each ExternalSecret's own
+   * (referent authentication). The controller never writes these (a tenant could otherwise take them over).
+   */
+  credentialSecrets(store: StoreRef): { namespace?: string; name: string }[];
   /** Static checks of the spec (no I/O); returns warnings, throws {@link InvalidStoreError}. */
   validateStore(store: StoreRef): string[];
   /**

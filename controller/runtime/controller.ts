@@ -28,6 +28,8 @@ export interface ChangeSource<S> {
 /** A related resource whose changes map to primary keys (controller-runtime's `Watches`), built by {@link watches}. */
 export interface Watch {
   connect(enqueue: (key: string) => void): void;
+  /** Started with the controller, for a watch that runs its own streams (not an informer's). */
+  start?(signal: AbortSignal): void;
 }
 
 /** Declares a related watch: every change of `source` enqueues the keys `map` returns. */
@@ -118,6 +120,7 @@ const RECONCILE_BUCKETS = [
 export class Controller<K extends string, S = unknown> {
   readonly name: string;
   readonly #queue: WorkQueue;
+  readonly #watches: readonly Watch[];
 
   constructor(spec: ControllerSpec<K, S>) {
     this.name = spec.name;
@@ -149,7 +152,8 @@ export class Controller<K extends string, S = unknown> {
         }
       });
     }
-    for (const w of spec.watches ?? []) w.connect((key) => this.enqueue(key as K));
+    this.#watches = spec.watches ?? [];
+    for (const w of this.#watches) w.connect((key) => this.enqueue(key as K));
   }
 
   /** Asks for a reconcile of `key` (a change: `high`; a refresh or backlog: `low`). */
@@ -162,8 +166,9 @@ export class Controller<K extends string, S = unknown> {
     return this.#queue.depth;
   }
 
-  /** Runs the queue until `signal` aborts; resolves once the reconciles in flight finished. */
+  /** Runs the queue (and watches that run streams of their own) until `signal` aborts; resolves once drained. */
   start(signal: AbortSignal): Promise<void> {
+    for (const w of this.#watches) w.start?.(signal);
     return this.#queue.start(signal);
   }
 }

@@ -40,8 +40,10 @@ export type LogSink = (line: string) => void;
 
 const REDACTED = "[REDACTED]";
 
-function base64Of(value: string | Uint8Array): string {
-  return (typeof value === "string" ? new TextEncoder().encode(value) : value).toBase64();
+function formsOf(value: string | Uint8Array): Set<string> {
+  const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
+  const text = typeof value === "string" ? value : new TextDecoder().decode(value);
+  return new Set([text, bytes.toBase64(), bytes.toHex(), text.toUpperCase(), text.toLowerCase()]);
 }
 
 /**
@@ -76,18 +78,17 @@ export class Redactor {
     return this.#values.size;
   }
 
-  /** Registers a secret value (string or bytes) and its base64 form. Values shorter than `minLength` are ignored. */
+  /**
+   * Registers a secret value (string or bytes) and the forms a template or an error most often turns it into: its
+   * base64 and hex encodings and its upper- and lower-case spellings. Forms shorter than `minLength` are ignored.
+   */
   add(value: string | Uint8Array): void {
-    const text = typeof value === "string" ? value : new TextDecoder().decode(value);
-    this.#addOne(text);
-    this.#addOne(base64Of(value));
+    for (const form of formsOf(value)) this.#addOne(form);
   }
 
-  /** Forgets a value (and its base64 form). */
+  /** Forgets a value (and its other forms). */
   delete(value: string | Uint8Array): void {
-    const text = typeof value === "string" ? value : new TextDecoder().decode(value);
-    this.#deleteOne(text);
-    this.#deleteOne(base64Of(value));
+    for (const form of formsOf(value)) this.#deleteOne(form);
   }
 
   #addOne(v: string): void {

@@ -124,7 +124,7 @@ Deno.test("Redactor replaces registered values and their base64 form in every st
 Deno.test("Redactor ignores values shorter than minLength and merges overlapping matches", () => {
   const r = new Redactor();
   r.add("abc");
-  assert.equal(r.size, 1, "only the 4-char base64 form of 'abc' is kept");
+  assert.equal(r.size, 2, "only the 4-char base64 and 6-char hex forms of 'abc' are kept");
   assert.equal(r.redact("abc abc"), "abc abc");
   r.add("abcdef");
   r.add("abcdefgh");
@@ -133,10 +133,10 @@ Deno.test("Redactor ignores values shorter than minLength and merges overlapping
 });
 
 Deno.test("Redactor.delete() forgets a value and maxEntries evicts the oldest", () => {
-  const r = new Redactor({ maxEntries: 4 });
+  const r = new Redactor({ maxEntries: 8 });
   r.add("first-secret");
   r.add("second-secret");
-  assert.equal(r.size, 4);
+  assert.equal(r.size, 8, "each value, its base64, hex and upper-case forms (lower case is the value)");
   r.add("third-secret");
   assert.equal(r.redact("first-secret"), "first-secret", "evicted");
   assert.equal(r.redact("third-secret"), "[REDACTED]");
@@ -153,7 +153,7 @@ Deno.test("Redactor spreads values with a shared prefix over distinct anchors", 
     pems.push(pem);
     r.add(pem);
   }
-  assert.equal(r.size, 4_000);
+  assert.equal(r.size, 10_000);
   const msg = "-----BEGIN PRIVATE KEY----- is the header of a key; reconciled jenkins/regcred in 12 ms";
   const started = performance.now();
   for (let i = 0; i < 2_000; i++) assert.equal(r.redact(msg), msg);
@@ -181,4 +181,14 @@ log.error("second");`;
   assert.equal(lines.length, 3);
   assert.equal(lines[2], "");
   assert.deepEqual([parse(lines[0]).msg, parse(lines[1]).msg], ["first", "second"]);
+});
+
+Deno.test("Redactor catches a value's base64, hex, upper- and lower-case forms", () => {
+  const r = new Redactor({ minLength: 8 });
+  const v = "Canary-Value-42";
+  r.add(v);
+  const hex = new TextEncoder().encode(v).toHex();
+  for (const form of [v, btoa(v), hex, v.toUpperCase(), v.toLowerCase()]) {
+    assert.equal(r.redact(`rejected: "${form}" is invalid`), 'rejected: "[REDACTED]" is invalid', form);
+  }
 });

@@ -48,6 +48,18 @@ export class AzureKeyVaultProvider implements Provider {
     this.#options = options;
   }
 
+  credentialSecrets(store: StoreRef): { namespace?: string; name: string }[] {
+    const auth = store.spec.provider.azurekv?.authSecretRef;
+    const refs = [auth?.clientId, auth?.clientSecret, auth?.clientCertificate, auth?.tenantId];
+    const out: { namespace?: string; name: string }[] = [];
+    for (const r of refs) {
+      if (!r?.name) continue;
+      const namespace = store.kind === "SecretStore" ? store.namespace : r.namespace;
+      out.push({ name: r.name, ...(namespace ? { namespace } : {}) });
+    }
+    return out;
+  }
+
   isReferent(store: StoreRef): boolean {
     if (store.kind !== "ClusterSecretStore") return false;
     const az = store.spec.provider.azurekv;

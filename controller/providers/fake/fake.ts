@@ -190,6 +190,10 @@ export class FakeProvider implements Provider {
     this.capabilities = capabilities;
   }
 
+  credentialSecrets(_store: StoreRef): { namespace?: string; name: string }[] {
+    return [];
+  }
+
   isReferent(_store: StoreRef): boolean {
     return false;
   }

@@ -19,6 +19,7 @@ import type { Informer, InformerChange } from "../../runtime/informer.ts";
 import { type ObjectKey, objectKey, storeKey, storeKeyOf } from "../../runtime/keys.ts";
 import type { Logger } from "../../runtime/log.ts";
 import type { Registry } from "../../runtime/metrics.ts";
+import { type StoreClientCache, storeRefOf } from "../../providers/clients.ts";
 import { getCondition } from "../conditions.ts";
 import type { TargetSecret } from "../refresh.ts";
 import { type ExternalSecretDeps, ExternalSecretReconciler } from "./reconciler.ts";
@@ -47,6 +48,25 @@ export function storeChanged(
   const rb = getCondition(cur.status?.conditions, "Ready");
   return old.metadata.generation !== cur.metadata.generation || ra?.status !== rb?.status ||
     ra?.message !== rb?.message;
+}
+
+/** Index of stores by the Secrets they read credentials from (`namespace/name`, `*` for each ES's namespace). */
+export const BY_CREDENTIALS = "credentials";
+
+/** Indexes stores by their credentials Secrets, which the controller never writes; call before the informer starts. */
+export function indexCredentials<S extends SecretStore | ClusterSecretStore>(
+  informer: Informer<S, S>,
+  kind: S["kind"],
+  clients: Pick<StoreClientCache, "providerFor">,
+): void {
+  informer.addIndex(BY_CREDENTIALS, (store) => {
+    try {
+      const ref = storeRefOf(kind, store);
+      return clients.providerFor(ref).credentialSecrets(ref).map((s) => `${s.namespace ?? "*"}/${s.name}`);
+    } catch {
+      return []; // not a provider this controller runs: its store reports that
+    }
+  });
 }
 
 /** Adds the indexes the controller maps by; call before the informer starts. */
@@ -93,8 +113,19 @@ export function externalSecretController(o: ExternalSecretControllerOptions): Co
     ...o,
     changedAt: (key) => changedAt.get(key),
     forget: (key) => changedAt.delete(key),
+    credentialsOf: (ns, name) => {
+      const ss = o.secretStores.keysBy(BY_CREDENTIALS, `${ns}/${name}`)[0];
+      if (ss) return `SecretStore ${ss}`;
+      const css = [
+        ...o.clusterSecretStores.keysBy(BY_CREDENTIALS, `${ns}/${name}`),
+        ...o.clusterSecretStores.keysBy(BY_CREDENTIALS, `*/${name}`),
+      ][0];
+      return css ? `ClusterSecretStore ${css}` : undefined;
+    },
   });
   indexExternalSecrets(o.externalSecrets);
+  indexCredentials(o.secretStores, "SecretStore", o.clients);
+  indexCredentials(o.clusterSecretStores, "ClusterSecretStore", o.clients);
   const byStore =
     (kind: "SecretStore" | "ClusterSecretStore") => (c: InformerChange<SecretStore | ClusterSecretStore>) => {
       const m = c.object.metadata;

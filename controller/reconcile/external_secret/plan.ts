@@ -47,6 +47,37 @@ export type SecretWrite =
   | { op: "update"; secret: Secret }
   | { op: "recreate"; secret: Secret };
 
+/**
+ * Marks a Secret this controller adopted (it existed before, made by someone else): deleting the ExternalSecret then
+ * releases it instead of deleting it, whatever the deletionPolicy — and the garbage collector leaves it too.
+ */
+export const ANNOTATION_ADOPTED = "externalsecrets.kv-operator.io/adopted";
+/** With `--adoption-policy strict`, a Secret someone else made is adopted only when it carries this, set to "true". */
+export const ANNOTATION_ALLOW_ADOPTION = "externalsecrets.kv-operator.io/allow-adoption";
+
+/**
+ * What ESO's admission webhook refuses that the CRD cannot express (ESO enforces it in the controller too), as a
+ * message; undefined when the spec is fine. Today: a duplicate `data[].secretKey` with deletionPolicy Retain
+ * (apis/externalsecrets/v1/externalsecret_validator.go, validateDuplicateKeys) — otherwise the last would win
+ * silently.
+ */
+export function specProblem(es: ExternalSecret): string | undefined {
+  if (deletionPolicy(es) !== "Retain") return undefined;
+  const seen = new Set<string>();
+  const dup: string[] = [];
+  for (const d of es.spec.data ?? []) {
+    if (seen.has(d.secretKey)) dup.push(`duplicate secretKey found: ${d.secretKey}`);
+    seen.add(d.secretKey);
+  }
+  return dup.length ? dup.join("; ") : undefined;
+}
+
+/** A Secret's data may not exceed 1 MiB (the apiserver's limit, said clearly before it answers with less). */
+export const MAX_SECRET_BYTES = 1024 * 1024;
+
+/** Which existing Secrets an ExternalSecret may take over: `eso` as ESO (any unowned one), `strict` only opted-in. */
+export type AdoptionPolicy = "eso" | "strict";
+
 /** How a failed plan is retried: by the queue's back-off (the cause may say how soon), or not until a change. */
 export type Retry = "backoff" | "terminal";
 
@@ -54,6 +85,15 @@ export type Retry = "backoff" | "terminal";
 export type Plan =
   | { kind: "write"; write: SecretWrite; status: ExternalSecretStatus; events: PlannedEvent[]; next: Action }
   | { kind: "delete"; name: string; status: ExternalSecretStatus; events: PlannedEvent[]; next: Action }
+  /** Drop this ExternalSecret's owner reference: an adopted Secret outlives it (it was not ours to delete). */
+  | {
+    kind: "release";
+    name: string;
+    ownerReferences: OwnerReference[];
+    status: ExternalSecretStatus;
+    events: PlannedEvent[];
+    next: Action;
+  }
   | { kind: "noop"; status: ExternalSecretStatus; events: PlannedEvent[]; next: Action }
   | {
     kind: "fail";
@@ -86,6 +126,10 @@ export interface SyncInput {
   sources?: readonly SourceInfo[];
   /** How long before a source's expiry `SourceExpiring` is recorded. @default {30 days} */
   expiryWarningMs?: number;
+  /** The store whose credentials the target Secret holds, if one does (never written: a tenant's takeover path). */
+  credentialsOf?: string;
+  /** `--adoption-policy`. @default {"eso"} */
+  adoption?: AdoptionPolicy;
 }
 
 /** The write of a plan, if it writes. */
@@ -219,6 +263,11 @@ export function planMissingMergeTarget(
 export function planFinalize(es: ExternalSecret, target: TargetSecret | undefined): Plan {
   const status = es.status ?? {};
   const owned = target?.metadata?.ownerReferences?.some((o) => o.uid === es.metadata.uid) === true;
+  if (owned && target?.metadata?.annotations?.[ANNOTATION_ADOPTED] === "true") {
+    // Never delete a Secret this controller did not create — nor let the garbage collector, through our owner ref.
+    const ownerReferences = (target.metadata.ownerReferences ?? []).filter((o) => o.uid !== es.metadata.uid);
+    return { kind: "release", name: targetName(es), ownerReferences, status, events: [], next: awaitChange() };
+  }
   if (deletionPolicy(es) === "Delete" && owned) {
     return { kind: "delete", name: targetName(es), status, events: [], next: awaitChange() };
   }
@@ -229,6 +278,32 @@ interface Rendered {
   data: Record<string, Uint8Array>;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+}
+
+/**
+ * Why the target must not be written at all, whoever asks: it holds a store's credentials (a namespace user could
+ * otherwise overwrite them and break, or capture, every ExternalSecret on that store), it is a ServiceAccount
+ * token, or — under `--adoption-policy strict` — it is someone else's and not opted in.
+ */
+function takeoverRefusal(input: SyncInput): string | undefined {
+  const { es, target } = input;
+  const where = `Secret ${es.metadata.namespace}/${targetName(es)}`;
+  if (input.credentialsOf) {
+    return `${where} holds the credentials of ${input.credentialsOf}: this controller never writes a store's ` +
+      "credentials Secret (choose another target name)";
+  }
+  const type = target?.type ?? es.spec.target?.template?.type;
+  if (type === "kubernetes.io/service-account-token") {
+    return `${where} is a ServiceAccount token Secret: this controller never writes one`;
+  }
+  const ours = target?.metadata?.ownerReferences?.some((o) => o.uid === es.metadata.uid) === true;
+  const managed = target?.metadata?.labels?.[LABEL_MANAGED] === "true";
+  const optedIn = target?.metadata?.annotations?.[ANNOTATION_ALLOW_ADOPTION] === "true";
+  if (target && !ours && !managed && !optedIn && input.adoption === "strict" && creationPolicy(es) !== "Merge") {
+    return `${where} exists and was not created by an ExternalSecret: with --adoption-policy strict it is taken ` +
+      `over only when annotated ${ANNOTATION_ALLOW_ADOPTION}="true"`;
+  }
+  return undefined;
 }
 
 /** Why the Secret must not be written over, or undefined: another ExternalSecret (or controller) owns it. */
@@ -259,7 +334,11 @@ function desiredSecret(
   };
   let ownerReferences = target?.metadata?.ownerReferences;
   const ours = ownerReferences?.some((o) => o.controller && o.uid === es.metadata.uid) === true;
-  if (policy === "Owner" && !ours) ownerReferences = [...(ownerReferences ?? []), ownerReference(es)];
+  if (policy === "Owner" && !ours) {
+    ownerReferences = [...(ownerReferences ?? []), ownerReference(es)];
+    // Taking over a Secret someone else made: remember it, so deleting the ExternalSecret releases it.
+    if (target && target.metadata?.labels?.[LABEL_MANAGED] !== "true") annotations[ANNOTATION_ADOPTED] = "true";
+  }
   const immutable = es.spec.target?.immutable === true;
   return {
     apiVersion: "v1",
@@ -350,7 +429,7 @@ export async function planSync(input: SyncInput): Promise<Plan> {
   if (policy === "None") return synced(undefined, []);
   const missing = planMissingMergeTarget(es, target, now, input.earlyMs);
   if (missing) return missing;
-  const conflict = ownershipConflict(es, target);
+  const conflict = takeoverRefusal(input) ?? ownershipConflict(es, target);
   if (conflict) return fail(es, conflict, now);
 
   let rendered: Rendered;
@@ -365,6 +444,14 @@ export async function planSync(input: SyncInput): Promise<Plan> {
   const merge = policy === "Merge" || (policy === "CreateOrMerge" && target !== undefined);
   if (merge && !input.targetData) throw new Error("planSync needs targetData to merge into an existing Secret");
   const data = merge ? { ...input.targetData, ...rendered.data } : rendered.data;
+  const bytes = Object.entries(data).reduce((n, [k, v]) => n + k.length + v.length, 0);
+  if (bytes > MAX_SECRET_BYTES) {
+    return fail(
+      es,
+      `the Secret would hold ${bytes} bytes of data; Kubernetes allows at most ${MAX_SECRET_BYTES} (1 MiB)`,
+      now,
+    );
+  }
   const desired = desiredSecret(es, target, data, rendered);
   if (!target) {
     return synced({ op: "create", secret: desired }, [{

@@ -2,7 +2,16 @@ import assert from "node:assert/strict";
 import type { ExternalSecret } from "../../api/types.ts";
 import type { Secret } from "../../kube/types.ts";
 import { dataHash, syncedResourceVersion } from "../eso_hash.ts";
-import { failureOf, planFailure, planFinalize, planSync, type SyncInput, writeOf } from "./plan.ts";
+import {
+  failureOf,
+  MAX_SECRET_BYTES,
+  planFailure,
+  planFinalize,
+  planSync,
+  specProblem,
+  type SyncInput,
+  writeOf,
+} from "./plan.ts";
 import { ANNOTATION_DATA_HASH, LABEL_CREATED_BY, LABEL_MANAGED, summarizeSecret } from "../refresh.ts";
 
 const NOW = new Date("2026-11-28T12:00:00.000Z");
@@ -229,4 +238,30 @@ Deno.test("planFinalize() deletes only a Secret this ExternalSecret owns, and on
   assert.equal(planFinalize(regcred({ deletionPolicy: "Delete" }), theirs).kind, "noop");
   assert.equal(planFinalize(regcred({ deletionPolicy: "Delete" }), undefined).kind, "noop");
   assert.equal(planFinalize(regcred(), owned).kind, "noop", "Retain keeps it");
+});
+
+Deno.test("specProblem(): a duplicate secretKey with deletionPolicy Retain, as ESO's webhook says it", () => {
+  const es = regcred();
+  es.spec.data = [
+    { secretKey: "a", remoteRef: { key: "x" } },
+    { secretKey: "a", remoteRef: { key: "y" } },
+    { secretKey: "b", remoteRef: { key: "z" } },
+  ];
+  assert.equal(specProblem(es), "duplicate secretKey found: a");
+  assert.equal(
+    specProblem(
+      regcred({ deletionPolicy: "Delete" }) && { ...es, spec: { ...es.spec, target: { deletionPolicy: "Delete" } } },
+    ),
+    undefined,
+  );
+  assert.equal(specProblem(regcred()), undefined);
+});
+
+Deno.test("planSync() refuses a Secret over 1 MiB with a clear message", async () => {
+  const big = new Uint8Array(MAX_SECRET_BYTES + 1);
+  const es = regcred();
+  delete es.spec.target!.template;
+  const plan = await planSync({ ...input(es), values: { dockerconfig: big } });
+  assert.equal(plan.kind, "fail");
+  assert.match(failureOf(plan) ?? "", /would hold 1048\d+ bytes of data; Kubernetes allows at most 1048576 \(1 MiB\)/);
 });

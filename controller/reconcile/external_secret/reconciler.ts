@@ -37,7 +37,16 @@ import {
   type TargetSecret,
 } from "../refresh.ts";
 import { classMatches, namespaceAllowed, resolveStore, type StoreCaches } from "../store_access.ts";
-import { type Plan, planFailure, planFinalize, planMissingMergeTarget, planSync, type SyncInput } from "./plan.ts";
+import {
+  type AdoptionPolicy,
+  type Plan,
+  planFailure,
+  planFinalize,
+  planMissingMergeTarget,
+  planSync,
+  specProblem,
+  type SyncInput,
+} from "./plan.ts";
 import { planReads, readValues } from "./read.ts";
 
 export const FINALIZER = "externalsecrets.external-secrets.io/externalsecret-cleanup";
@@ -65,6 +74,16 @@ export interface ExternalSecretDeps extends StoreCaches {
   forget?: (key: ObjectKey) => void;
   /** Told every value read from the provider (the logger scrubs them; see runtime/log.ts Redactor). */
   secretSeen?: (value: Uint8Array) => void;
+  /**
+   * Scrubs every secret value seen (and its base64, hex, upper- and lower-case forms) from a message before it goes
+   * into status or an Event: an apiserver or provider error can quote a value (a rendered label the apiserver
+   * rejects, a `fail` in a template).
+   */
+  redact?: (text: string) => string;
+  /** `--adoption-policy`: which existing Secrets an ExternalSecret may take over. @default {"eso"} */
+  adoption?: AdoptionPolicy;
+  /** Which store, if any, reads its credentials from Secret `namespace/name` (never written: tenant safety). */
+  credentialsOf?: (namespace: string, name: string) => string | undefined;
   /** How long before a source's expiry `SourceExpiring` is recorded (`--expiry-warning`). @default {30 days} */
   expiryWarningMs?: number;
   /** Deterministic per-key jitter in [0, 1): spreads refreshes so a restart does not align them. */
@@ -137,6 +156,14 @@ export class ExternalSecretReconciler {
     const plan = planFinalize(es, d.targets.get(objectKey({ namespace: ns, name: targetName(es) })));
     if (plan.kind === "delete") {
       await d.client.delete(secrets, plan.name, { namespace: ns }).catch((e) => {
+        if (!isNotFound(e)) throw e;
+      });
+    }
+    if (plan.kind === "release") {
+      // A merge patch replaces the list: the Secret keeps every other owner and stays when we go.
+      await d.client.patch(secrets, plan.name, mergePatch({ metadata: { ownerReferences: plan.ownerReferences } }), {
+        namespace: ns,
+      }).catch((e) => {
         if (!isNotFound(e)) throw e;
       });
     }
@@ -217,6 +244,9 @@ export class ExternalSecretReconciler {
     const d = this.#d;
     const now = d.now();
     const ns = es.metadata.namespace!;
+    const credentialsOf = d.credentialsOf?.(ns, targetName(es));
+    const problem = specProblem(es);
+    if (problem) return planFailure(es, problem, now, "terminal");
     let read;
     try {
       const reads = planReads({
@@ -256,6 +286,8 @@ export class ExternalSecretReconciler {
       target,
       values: read.values,
       sources: read.sources,
+      ...(d.adoption ? { adoption: d.adoption } : {}),
+      ...(credentialsOf ? { credentialsOf } : {}),
       ...(d.expiryWarningMs !== undefined ? { expiryWarningMs: d.expiryWarningMs } : {}),
       now: new Date(read.fetchedAt),
       clock: d.now(),
@@ -276,6 +308,7 @@ export class ExternalSecretReconciler {
     const labels = { name: es.metadata.name!, namespace: es.metadata.namespace! };
     let plan = planned;
     if (plan.kind === "write") {
+      this.#seeDerived(es, plan.write.secret);
       try {
         plan = await this.#write(es, plan, replan);
         // ESO stamps Ready once the Secret is written (markAsDone): a transition is the time of that write.
@@ -285,14 +318,18 @@ export class ExternalSecretReconciler {
         plan = planFailure(es, `could not update secret: ${(e as Error).message}`, d.now(), "backoff", e);
       }
     }
-    await this.#writeStatus(es, plan.status);
-    for (const ev of plan.events) await d.events.record(es, ev.type, ev.reason, ev.message);
+    // No secret value — nor a form of one — leaves through status or an Event, whatever an error quoted.
+    const redact = d.redact ?? ((t: string): string => t);
+    const conditions = plan.status.conditions?.map((c) => c.message ? { ...c, message: redact(c.message) } : c);
+    await this.#writeStatus(es, { ...plan.status, ...(conditions ? { conditions } : {}) });
+    for (const ev of plan.events) await d.events.record(es, ev.type, ev.reason, redact(ev.message));
     if (plan.kind === "fail") {
+      const message = redact(plan.message);
       d.metrics.syncErrors.inc(labels);
       setConditionGauge(d.metrics.esCondition, labels, "Ready", "False");
-      d.log.warn("sync failed", { ...labels, reason: "SecretSyncedError", error: plan.message });
-      const cause = plan.retry === "terminal" ? new TerminalError(plan.message, { cause: plan.cause }) : plan.cause;
-      throw new ReportedError(plan.message, { cause });
+      d.log.warn("sync failed", { ...labels, reason: "SecretSyncedError", error: message });
+      const cause = plan.retry === "terminal" ? new TerminalError(message, { cause: plan.cause }) : plan.cause;
+      throw new ReportedError(message, { cause });
     }
     d.metrics.syncCalls.inc(labels);
     setConditionGauge(d.metrics.esCondition, labels, "Ready", "True");
@@ -308,6 +345,31 @@ export class ExternalSecretReconciler {
       },
     );
     return plan.next;
+  }
+
+  /**
+   * Tells the redactor what the Secret is about to hold: its data values, and labels and annotations the template
+   * rendered — all derived from secret values, and any of them may come back quoted in an apiserver error.
+   */
+  #seeDerived(es: ExternalSecret, secret: Secret): void {
+    const seen = this.#d.secretSeen;
+    if (!seen) return;
+    for (const b64 of Object.values(secret.data ?? {})) seen(Uint8Array.fromBase64(b64));
+    // Keys the spec does not spell out were made from values (a template ranging over a secret).
+    const spelled = new Set([
+      ...(es.spec.data ?? []).map((d) => d.secretKey),
+      ...Object.keys(es.spec.target?.template?.data ?? {}),
+    ]);
+    for (const k of Object.keys(secret.data ?? {})) if (!spelled.has(k)) seen(new TextEncoder().encode(k));
+    const meta = es.spec.target?.template?.metadata;
+    for (const k of Object.keys(meta?.labels ?? {})) {
+      const v = secret.metadata?.labels?.[k];
+      if (v) seen(new TextEncoder().encode(v));
+    }
+    for (const k of Object.keys(meta?.annotations ?? {})) {
+      const v = secret.metadata?.annotations?.[k];
+      if (v) seen(new TextEncoder().encode(v));
+    }
   }
 
   /** Sets `externalsecret_source_expiry_timestamp_seconds` for the sources in `status`, dropping stale series. */
