@@ -32,6 +32,11 @@ export interface ControlPlane {
   kubectl(args: string[], opts?: KubectlOptions): Promise<CommandResult>;
   /** Installs the CRDs from `crds/` and waits until they are established. */
   installCrds(): Promise<void>;
+  /**
+   * Kills etcd or the API server (SIGKILL: no graceful shutdown), keeps it down for `downMs`, and starts it again
+   * with the same data, ports and certificates; resolves once it answers again (for fault tests).
+   */
+  restart(which: "etcd" | "apiserver", opts?: { downMs?: number }): Promise<void>;
   /** Stops the API server, then etcd, and removes the working directory (unless it was given). */
   stop(): Promise<void>;
 }
@@ -304,74 +309,73 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
   const etcdPeerPort = freePort();
   const etcdUrl = `http://127.0.0.1:${etcdPort}`;
   const etcdLog = `${dir}/etcd.log`;
-  const etcd = await startProcess(
-    `${binDir}/etcd`,
-    [
-      `--data-dir=${etcdData}`,
-      `--listen-client-urls=${etcdUrl}`,
-      `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
-      `--initial-cluster=default=http://127.0.0.1:${etcdPeerPort}`,
-      "--unsafe-no-fsync=true",
-      "--log-level=warn",
-    ],
-    etcdLog,
-    opts.detached ?? false,
-  );
-  await waitFor(
-    "etcd /health",
-    30_000,
-    async () => (await fetch(`${etcdUrl}/health`).then((r) => r.text())).includes('"true"'),
-    etcdLog,
-  );
+  const etcdArgs = [
+    `--data-dir=${etcdData}`,
+    `--listen-client-urls=${etcdUrl}`,
+    `--advertise-client-urls=${etcdUrl}`,
+    `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+    `--initial-cluster=default=http://127.0.0.1:${etcdPeerPort}`,
+    "--unsafe-no-fsync=true",
+    "--log-level=warn",
+  ];
+  const etcdHealthy = (): Promise<void> =>
+    waitFor(
+      "etcd /health",
+      30_000,
+      async () => (await fetch(`${etcdUrl}/health`).then((r) => r.text())).includes('"true"'),
+      etcdLog,
+    );
+  let etcd = await startProcess(`${binDir}/etcd`, etcdArgs, etcdLog, opts.detached ?? false);
+  await etcdHealthy();
 
   const port = freePort();
   const server = `https://127.0.0.1:${port}`;
   const apiLog = `${dir}/kube-apiserver.log`;
-  const apiserver = await startProcess(
-    `${binDir}/kube-apiserver`,
-    [
-      `--etcd-servers=${etcdUrl}`,
-      "--bind-address=127.0.0.1",
-      `--secure-port=${port}`,
-      "--advertise-address=127.0.0.1",
-      "--endpoint-reconciler-type=none",
-      `--tls-cert-file=${dir}/apiserver.crt`,
-      `--tls-private-key-file=${dir}/apiserver.key`,
-      `--client-ca-file=${dir}/client-ca.crt`,
-      `--service-account-issuer=${server}`,
-      `--service-account-key-file=${dir}/sa.pub`,
-      `--service-account-signing-key-file=${dir}/sa.key`,
-      "--authorization-mode=RBAC",
-      "--service-cluster-ip-range=10.0.0.0/24",
-      "--allow-privileged=true",
-      "--disable-admission-plugins=ServiceAccount",
-      `--cert-dir=${dir}`,
-      "--profiling=false",
-      "--v=1",
-    ],
-    apiLog,
-    opts.detached ?? false,
-  );
+  const apiArgs = [
+    `--etcd-servers=${etcdUrl}`,
+    "--bind-address=127.0.0.1",
+    `--secure-port=${port}`,
+    "--advertise-address=127.0.0.1",
+    "--endpoint-reconciler-type=none",
+    `--tls-cert-file=${dir}/apiserver.crt`,
+    `--tls-private-key-file=${dir}/apiserver.key`,
+    `--client-ca-file=${dir}/client-ca.crt`,
+    `--service-account-issuer=${server}`,
+    `--service-account-key-file=${dir}/sa.pub`,
+    `--service-account-signing-key-file=${dir}/sa.key`,
+    "--authorization-mode=RBAC",
+    "--service-cluster-ip-range=10.0.0.0/24",
+    "--allow-privileged=true",
+    "--disable-admission-plugins=ServiceAccount",
+    `--cert-dir=${dir}`,
+    "--profiling=false",
+    "--v=1",
+  ];
+  let apiserver = await startProcess(`${binDir}/kube-apiserver`, apiArgs, apiLog, opts.detached ?? false);
 
   const read = (f: string): string => Deno.readTextFileSync(`${dir}/${f}`);
   const caCertPem = read("serving-ca.crt");
   const admin = { certPem: read("admin.crt"), keyPem: read("admin.key") };
-  const http = Deno.createHttpClient({ caCerts: [caCertPem], cert: admin.certPem, key: admin.keyPem });
+  const apiReady = async (): Promise<void> => {
+    const http = Deno.createHttpClient({ caCerts: [caCertPem], cert: admin.certPem, key: admin.keyPem });
+    try {
+      await waitFor(
+        "kube-apiserver /readyz",
+        90_000,
+        async () => (await fetch(`${server}/readyz`, { client: http }).then((r) => r.text())) === "ok",
+        apiLog,
+      );
+    } finally {
+      http.close();
+    }
+  };
   try {
-    await waitFor(
-      "kube-apiserver /readyz",
-      90_000,
-      async () => (await fetch(`${server}/readyz`, { client: http }).then((r) => r.text())) === "ok",
-      apiLog,
-    );
+    await apiReady();
   } catch (e) {
     await stopPid(apiserver.pid, 2000);
     await stopPid(etcd.pid, 2000);
     throw e;
-  } finally {
-    http.close();
   }
   const kubeconfigPath = await writeKubeconfig(dir, server);
   const state: ControlPlaneState = {
@@ -415,6 +419,20 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
         "crd/clustersecretstores.external-secrets.io",
       ]);
       if (w.code !== 0) throw new Error(`CRDs not established: ${w.stderr.trim()}`);
+    },
+    restart: async (which, o = {}) => {
+      const proc = which === "etcd" ? etcd : apiserver;
+      if (running(proc.pid)) Deno.kill(proc.pid, "SIGKILL");
+      await proc.done.catch(() => {});
+      while (running(proc.pid)) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, o.downMs ?? 0));
+      if (which === "etcd") {
+        etcd = await startProcess(`${binDir}/etcd`, etcdArgs, etcdLog, false);
+        await etcdHealthy();
+      } else {
+        apiserver = await startProcess(`${binDir}/kube-apiserver`, apiArgs, apiLog, false);
+        await apiReady();
+      }
     },
     stop: async () => {
       await stopPid(apiserver.pid);
