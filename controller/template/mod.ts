@@ -15,6 +15,7 @@
 export {
   preloadTemplateFunctions,
   type RenderedSecret,
+  type RenderOptions,
   renderSecretTemplate,
   renderTemplate,
   renderTemplateAsync,
@@ -27,3 +28,5 @@ export {
   type TemplateTarget,
 } from "./render.ts";
 export { type CompiledGoRegexp, compileGoRegexp, type GoRegexpResult } from "./go_regexp.ts";
+export { DEFAULT_TEMPLATE_LIMITS, type LimitName, type TemplateLimits } from "./budget.ts";
+export { configureTemplateWorkers, stopTemplateWorkers, templateWorkerStats } from "./workers.ts";

@@ -7,6 +7,7 @@
  */
 
 import { Matcher, RE2JS } from "re2js";
+import { budget, reserveList, reserveString } from "../budget.ts";
 import { def, type FuncMap, GoError } from "../func.ts";
 import { type GoInt, GoSlice, T } from "../values.ts";
 
@@ -20,11 +21,10 @@ export class GoRegexp {
       this.re = RE2JS.compile(expr);
     } catch (e) {
       // RE2JS words syntax errors as Go does ("error parsing regexp: missing closing ): `(`")
-      const msg = (e as Error).message;
-      throw new GoError(
-        msg.startsWith("error parsing regexp: ") ? msg : `error parsing regexp: ${msg}`,
-        "error parsing regexp (redacted)",
-      );
+      const raw = (e as Error).message;
+      const msg = raw.startsWith("error parsing regexp: ") ? raw : `error parsing regexp: ${raw}`;
+      // the redacted form keeps the reason, not the quoted fragment (a pattern may be built from secret data)
+      throw new GoError(msg, msg.replace(/: `[^]*`$/, ""));
     }
     this.names = new Array<string>(this.re.groupCount() + 1).fill("");
     for (const [name, i] of Object.entries(this.re.namedGroups())) this.names[i] = name;
@@ -44,7 +44,9 @@ export class GoRegexp {
     if (n < 0) n = s.length + 1;
     let pos = 0, prevMatchEnd = -1;
     const matcher = new Matcher(this.re, s);
+    const maxList = budget().limits.maxListLength;
     while (out.length < n && pos <= s.length) {
+      if (out.length >= maxList) reserveList(out.length + 1);
       const m = this.execIdx(matcher, pos);
       if (!m) break;
       let accept = true;
@@ -71,7 +73,9 @@ export class GoRegexp {
     let out = "";
     let lastMatchEnd = 0, searchPos = 0;
     const matcher = new Matcher(this.re, src);
+    const maxString = budget().limits.maxStringSize;
     while (searchPos <= src.length) {
+      if (out.length > maxString) reserveString(out.length);
       const a = this.execIdx(matcher, searchPos);
       if (!a) break;
       out += src.slice(lastMatchEnd, a[0]);
@@ -194,7 +198,7 @@ function mustCompile(expr: string): GoRegexp {
     return compile(expr);
   } catch (e) {
     const ge = e as GoError;
-    throw new GoError(`regexp: Compile(${goBackquote(expr)}): ${ge.message}`, "regexp: Compile: (redacted)");
+    throw new GoError(`regexp: Compile(${goBackquote(expr)}): ${ge.message}`, `regexp: Compile: ${ge.redacted}`);
   }
 }
 
