@@ -62,7 +62,7 @@ const CHECK_EVERY = 256;
 
 /** The running account of one render. */
 export class Budget {
-  readonly limits: TemplateLimits;
+  readonly limits: Readonly<TemplateLimits>;
   steps = 0;
   output = 0;
   total = 0;
@@ -76,7 +76,9 @@ export class Budget {
    * in-process attempt of a render that may move to a worker); the time limit still applies on top.
    */
   constructor(limits: Partial<TemplateLimits> = {}, sliceMs?: number) {
-    this.limits = { ...DEFAULT_TEMPLATE_LIMITS, ...limits };
+    this.limits = Object.keys(limits).length === 0
+      ? DEFAULT_TEMPLATE_LIMITS
+      : { ...DEFAULT_TEMPLATE_LIMITS, ...limits };
     const now = performance.now();
     this.deadline = now + this.limits.timeoutMs;
     this.sliceEnd = sliceMs === undefined ? Infinity : now + sliceMs;

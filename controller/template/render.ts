@@ -286,14 +286,14 @@ export async function renderSecretTemplate(
   if (options.offload === "never" || !workersAvailable()) {
     return await renderSecretTemplateIn(spec, data, sources, new Budget(limits), true);
   }
-  const key = specKey(spec);
-  if (!slowSpecs.has(key)) {
+  // (hashing the spec costs more than a typical render: only once some spec has been slow)
+  if (slowSpecs.size === 0 || !slowSpecs.has(specKey(spec))) {
     try {
       return await renderSecretTemplateIn(spec, data, sources, new Budget(limits, IN_PROCESS_SLICE_MS), false);
     } catch (e) {
       if (!(e instanceof RenderPreempted)) throw e;
       if (slowSpecs.size >= SLOW_SPECS_MAX) slowSpecs.delete(slowSpecs.values().next().value!);
-      slowSpecs.add(key);
+      slowSpecs.add(specKey(spec));
     }
   }
   return await renderInWorker(spec, data, sources, limits);
