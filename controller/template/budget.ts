@@ -56,6 +56,19 @@ export class TemplateLimitError extends GoError {
  */
 export class RenderPreempted extends Error {
   override readonly name = "RenderPreempted";
+  /**
+   * @param repeatable the template itself needs the worker (its steps, a heavy function), so it will next time too;
+   * false when only the clock ran out (a busy machine may deschedule the event loop in the middle of any render)
+   */
+  constructor(message: string, readonly repeatable: boolean) {
+    super(message);
+  }
+}
+
+/** The in-process attempt of a render that may move to a worker: it gives up after this many steps or ms. */
+export interface Slice {
+  steps: number;
+  ms: number;
 }
 
 const CHECK_EVERY = 256;
@@ -70,19 +83,22 @@ export class Budget {
   readonly sliced: boolean;
   private readonly deadline: number;
   private readonly sliceEnd: number;
+  private readonly sliceSteps: number;
 
   /**
-   * @param sliceMs when set, the render gives up with {@link RenderPreempted} after this many milliseconds (the
-   * in-process attempt of a render that may move to a worker); the time limit still applies on top.
+   * @param slice when set, the render gives up with {@link RenderPreempted} after that many steps or milliseconds;
+   * the limits still apply on top. Steps are the measure that counts (wall time includes whatever else the machine
+   * runs); the clock is a backstop for costly single calls.
    */
-  constructor(limits: Partial<TemplateLimits> = {}, sliceMs?: number) {
+  constructor(limits: Partial<TemplateLimits> = {}, slice?: Slice) {
     this.limits = Object.keys(limits).length === 0
       ? DEFAULT_TEMPLATE_LIMITS
       : { ...DEFAULT_TEMPLATE_LIMITS, ...limits };
     const now = performance.now();
     this.deadline = now + this.limits.timeoutMs;
-    this.sliceEnd = sliceMs === undefined ? Infinity : now + sliceMs;
-    this.sliced = sliceMs !== undefined;
+    this.sliceEnd = slice === undefined ? Infinity : now + slice.ms;
+    this.sliceSteps = slice?.steps ?? Infinity;
+    this.sliced = slice !== undefined;
   }
 
   /** One step (an action, a range iteration, a function call). Returns a limit message, or undefined. */
@@ -90,6 +106,7 @@ export class Budget {
     if (++this.steps > this.limits.maxSteps) {
       return `template limit: more than ${this.limits.maxSteps} steps (actions, iterations and function calls)`;
     }
+    if (this.steps > this.sliceSteps) throw new RenderPreempted("step slice used up", true);
     if (this.steps % CHECK_EVERY === 0) return this.checkTime();
     return undefined;
   }
@@ -97,7 +114,7 @@ export class Budget {
   /** Checks the clock (also called after a function that may be slow). */
   checkTime(): string | undefined {
     const now = performance.now();
-    if (now > this.sliceEnd) throw new RenderPreempted("time slice used up");
+    if (now > this.sliceEnd) throw new RenderPreempted("time slice used up", false);
     if (now > this.deadline) return `template limit: rendering took longer than ${this.limits.timeoutMs} ms`;
     return undefined;
   }

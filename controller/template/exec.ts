@@ -507,7 +507,7 @@ class State {
     // (this.node stays where argument evaluation left it, as in Go, unless a limit is reported here)
     this.overLimit(this.budget.step(), node);
     if (this.budget.sliced && (fun.needs !== undefined || HEAVY.has(name))) {
-      throw new RenderPreempted(`${name} runs off the event loop`);
+      throw new RenderPreempted(`${name} runs off the event loop`, true);
     }
     let result: GoValue;
     try {

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { renderSecretTemplate, renderTemplate, TemplateError, type TemplateLimits } from "./mod.ts";
+import {
+  renderSecretTemplate,
+  renderTemplate,
+  stopTemplateWorkers,
+  TemplateError,
+  type TemplateLimits,
+  templateWorkerStats,
+} from "./mod.ts";
 
 const SECRET = "canary-7f3e9a-secret-value";
 
@@ -101,6 +108,8 @@ Deno.test("limits: the budget covers all templates of one ExternalSecret, in pro
   const spec = {
     data: Object.fromEntries(Array.from({ length: 3 }, (_, i) => [`k${i}`, '{{ repeat 400000 "x" }}'])),
   };
+  // (bcrypt sends the "auto" render to a worker)
+  spec.data.k0 = '{{ bcrypt "x" | len }}{{ repeat 400000 "x" }}';
   for (const offload of ["auto", "never"] as const) {
     await assert.rejects(
       () => renderSecretTemplate(spec, { value: SECRET }, {}, { offload }),
@@ -108,4 +117,6 @@ Deno.test("limits: the budget covers all templates of one ExternalSecret, in pro
         e instanceof TemplateError && /^template k2: template: k2:1:3: .*output larger than 1048576/.test(e.message),
     );
   }
+  assert.equal(templateWorkerStats().rendered, 1);
+  stopTemplateWorkers();
 });

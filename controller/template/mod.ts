@@ -29,4 +29,4 @@ export {
 } from "./render.ts";
 export { type CompiledGoRegexp, compileGoRegexp, type GoRegexpResult } from "./go_regexp.ts";
 export { DEFAULT_TEMPLATE_LIMITS, type LimitName, type TemplateLimits } from "./budget.ts";
-export { configureTemplateWorkers, stopTemplateWorkers, templateWorkerStats } from "./workers.ts";
+export { configureTemplateWorkers, stopTemplateWorkers, TemplateWorkersBusy, templateWorkerStats } from "./workers.ts";

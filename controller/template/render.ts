@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Budget, RenderPreempted, type TemplateLimits, withBudget } from "./budget.ts";
+import { Budget, RenderPreempted, type Slice, type TemplateLimits, withBudget } from "./budget.ts";
 import { ExecFailure, execute } from "./exec.ts";
 import { builtinFuncMap, esoFuncMap } from "./funcs.ts";
 import type { LazyLib } from "./func.ts";
@@ -14,37 +14,11 @@ import { ensureLibs } from "./lazy.ts";
 import { type Node, ParseFailure, parseTemplate, type Tree } from "./parser.ts";
 import { bytesToString, stringToBytes, toValidUtf8 } from "./gostr.ts";
 import { GoMap, type GoValue, T } from "./values.ts";
-import { renderInWorker, workersAvailable } from "./workers.ts";
+import { TemplateError } from "./errors.ts";
+import { renderInWorker, workersAvailable, workersHaveRoom } from "./workers.ts";
+
+export { TemplateError };
 import { parse as parseYaml } from "yaml";
-
-/** A template failed to parse or execute. The message is Go's, with secret values removed. */
-export class TemplateError extends Error {
-  override readonly name = "TemplateError";
-  /** Name of the template (for secret templates: the key). */
-  readonly templateName: string;
-  /** 1-based line of the failing construct, when known. */
-  readonly line?: number;
-  /** Go's column: 0-based byte offset in the line, when known. */
-  readonly col?: number;
-  /** "parse" or "exec" (Go's two error classes), or "apply" for ESO-level failures (bad YAML, missing source). */
-  readonly phase: "parse" | "exec" | "apply";
-
-  constructor(
-    message: string,
-    opts: {
-      templateName: string;
-      phase: "parse" | "exec" | "apply";
-      line?: number | undefined;
-      col?: number | undefined;
-    },
-  ) {
-    super(message);
-    this.templateName = opts.templateName;
-    this.phase = opts.phase;
-    if (opts.line !== undefined) this.line = opts.line;
-    if (opts.col !== undefined) this.col = opts.col;
-  }
-}
 
 // Go's own message, unredacted, for the conformance test only: kept off the error object so that logging an error
 // can never print it.
@@ -289,11 +263,16 @@ export async function renderSecretTemplate(
   // (hashing the spec costs more than a typical render: only once some spec has been slow)
   if (slowSpecs.size === 0 || !slowSpecs.has(specKey(spec))) {
     try {
-      return await renderSecretTemplateIn(spec, data, sources, new Budget(limits, IN_PROCESS_SLICE_MS), false);
+      return await renderSecretTemplateIn(spec, data, sources, new Budget(limits, IN_PROCESS_SLICE), false);
     } catch (e) {
       if (!(e instanceof RenderPreempted)) throw e;
-      if (slowSpecs.size >= SLOW_SPECS_MAX) slowSpecs.delete(slowSpecs.values().next().value!);
-      slowSpecs.add(specKey(spec));
+      if (e.repeatable) {
+        if (slowSpecs.size >= SLOW_SPECS_MAX) slowSpecs.delete(slowSpecs.values().next().value!);
+        slowSpecs.add(specKey(spec));
+      } else if (!workersHaveRoom()) {
+        // only the clock ran out (maybe the machine is busy) and the workers are full: finish here, within limits
+        return await renderSecretTemplateIn(spec, data, sources, new Budget(limits), true);
+      }
     }
   }
   return await renderInWorker(spec, data, sources, limits);
@@ -305,14 +284,18 @@ export interface RenderOptions {
   limits?: Partial<TemplateLimits>;
   /**
    * "auto" (the default): a render that calls a CPU-heavy function (bcrypt, key and certificate generation, PKCS#12,
-   * derivePassword) or outlasts a few milliseconds moves to the worker pool, so the event loop stays free;
+   * derivePassword) or runs more than 2,000 steps moves to the worker pool, so the event loop stays free;
    * "never": everything runs here (the plugin, the workers themselves), still within the limits.
    */
   offload?: "auto" | "never";
 }
 
-/** Milliseconds a render may hold the event loop before it is moved to a worker. */
-const IN_PROCESS_SLICE_MS = 5;
+/**
+ * How long a render may hold the event loop before it moves to a worker: 2,000 steps (about 2 ms on an idle core),
+ * or 50 ms of wall time as a backstop for single costly calls (a long regex). Steps decide, not the clock: on a busy
+ * machine an ordinary render can be descheduled for milliseconds and must not be sent to the workers for that.
+ */
+const IN_PROCESS_SLICE: Slice = { steps: 2_000, ms: 50 };
 // Specs (by hash) that needed a worker last time go there directly instead of spending another slice here.
 const SLOW_SPECS_MAX = 512;
 const slowSpecs = new Set<number>();

@@ -12,19 +12,21 @@
  */
 
 import { DEFAULT_TEMPLATE_LIMITS, type TemplateLimits } from "./budget.ts";
-import {
-  type RenderedSecret,
-  renderSecretTemplate,
-  TemplateError,
-  type TemplateSources,
-  type TemplateSpec,
-} from "./render.ts";
+import { TemplateError } from "./errors.ts";
+import { type RenderedSecret, renderSecretTemplate, type TemplateSources, type TemplateSpec } from "./render.ts";
 
 const WORKER_NAME = "kv-operator-template";
-/** Workers at most (renders beyond wait in the queue). */
-let poolSize = 2;
-/** Renders waiting at most; beyond, a render fails at once (its ExternalSecret retries with backoff). */
-const QUEUE_MAX = 256;
+/**
+ * Workers at most (renders beyond wait in the queue): one core is left to the event loop, which must keep serving
+ * every other ExternalSecret (with 2 cores, 1 worker).
+ */
+let poolSize = Math.max(1, Math.min(2, (globalThis.navigator?.hardwareConcurrency ?? 2) - 1));
+/**
+ * Renders waiting at most; beyond, a render fails at once with {@link TemplateWorkersBusy} (its ExternalSecret
+ * retries with backoff). Small on purpose: a waiting render holds one of the controller's reconcile slots, so heavy
+ * templates must not be able to hold them all (running + waiting stays below `--concurrent`'s default of 10).
+ */
+let queueMax = 4;
 /** Past the engine's own time limit, how long a job may run before its worker is terminated. */
 let killGraceMs = 1_000;
 /**
@@ -32,6 +34,19 @@ let killGraceMs = 1_000;
  * (a CLI or test would not exit while one waits).
  */
 const IDLE_MS = 5_000;
+
+/**
+ * Every template worker is busy and the queue is full: not the template's fault, the render should simply be
+ * retried later (a caller may requeue without reporting a failure).
+ */
+export class TemplateWorkersBusy extends TemplateError {
+  constructor(running: number, waiting: number) {
+    super(`template: all template workers are busy (${running} rendering, ${waiting} waiting); will retry`, {
+      templateName: "template",
+      phase: "exec",
+    });
+  }
+}
 
 interface Job {
   spec: TemplateSpec;
@@ -69,11 +84,12 @@ const queue: Job[] = [];
 let stats = { rendered: 0, timedOut: 0, started: 0 };
 
 /**
- * Sizes the pool (`workers`, default 2) and the grace past a render's time limit before its worker is terminated
+ * Sizes the pool (`workers`, default: cores − 1, at most 2), how many renders may wait for it (`queue`, default 4), and the grace past a render's time limit before its worker is terminated
  * (`killGraceMs`, default 1000). Applies to workers started afterwards.
  */
-export function configureTemplateWorkers(opts: { workers?: number; killGraceMs?: number }): void {
+export function configureTemplateWorkers(opts: { workers?: number; queue?: number; killGraceMs?: number }): void {
   if (opts.workers !== undefined) poolSize = Math.max(1, Math.floor(opts.workers));
+  if (opts.queue !== undefined) queueMax = Math.max(0, Math.floor(opts.queue));
   if (opts.killGraceMs !== undefined) killGraceMs = Math.max(0, opts.killGraceMs);
 }
 
@@ -85,6 +101,11 @@ export function workersAvailable(): boolean {
 function inTemplateWorker(): boolean {
   const g = globalThis as { WorkerGlobalScope?: unknown; name?: unknown };
   return g.WorkerGlobalScope !== undefined && g.name === WORKER_NAME;
+}
+
+/** Whether a render sent now would be taken (a worker is free or may start, or the queue has room). */
+export function workersHaveRoom(): boolean {
+  return queue.length < queueMax || slots.length < poolSize || slots.some((s) => !s.busy);
 }
 
 /** Counters for tests and benchmarks: renders done in workers, workers terminated on timeout, workers started. */
@@ -99,14 +120,7 @@ export function renderInWorker(
   sources: TemplateSources,
   limits: Partial<TemplateLimits>,
 ): Promise<RenderedSecret> {
-  if (queue.length >= QUEUE_MAX) {
-    return Promise.reject(
-      new TemplateError("template: too many renders waiting for a template worker; retrying later", {
-        templateName: "template",
-        phase: "exec",
-      }),
-    );
-  }
+  if (queue.length >= queueMax) return Promise.reject(new TemplateWorkersBusy(poolSize, queue.length));
   return new Promise((resolve, reject) => {
     queue.push({ spec, data, sources, limits, resolve, reject });
     pump();

@@ -4,6 +4,7 @@ import {
   renderSecretTemplate,
   stopTemplateWorkers,
   TemplateError,
+  TemplateWorkersBusy,
   templateWorkerStats,
 } from "./mod.ts";
 
@@ -108,6 +109,21 @@ Deno.test("workers: limits and errors come back from a worker as TemplateErrors 
     );
     assert.ok(templateWorkerStats().rendered >= 1);
   } finally {
+    stopTemplateWorkers();
+  }
+});
+
+Deno.test("workers: a full queue refuses at once (TemplateWorkersBusy), so waiting renders cannot pile up", async () => {
+  configureTemplateWorkers({ workers: 1, queue: 1 });
+  try {
+    const spec = { data: { h: "{{ .pw | bcrypt | len }}" } };
+    const results = await Promise.allSettled([1, 2, 3].map((i) => renderSecretTemplate(spec, { pw: `p${i}` })));
+    assert.deepEqual(results.map((r) => r.status), ["fulfilled", "fulfilled", "rejected"]);
+    const busy = (results[2] as PromiseRejectedResult).reason;
+    assert.ok(busy instanceof TemplateWorkersBusy && busy instanceof TemplateError);
+    assert.match(busy.message, /all template workers are busy \(1 rendering, 1 waiting\); will retry/);
+  } finally {
+    configureTemplateWorkers({ workers: Math.max(1, Math.min(2, navigator.hardwareConcurrency - 1)), queue: 4 });
     stopTemplateWorkers();
   }
 });
