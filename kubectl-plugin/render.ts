@@ -101,7 +101,8 @@ export async function renderTarget(es: ExternalSecret, values: Record<string, st
   if (template) {
     const { renderSecretTemplate } = await import("../mod.ts");
     try {
-      rendered = await renderSecretTemplate(template, input);
+      // the controller's limits; in process (a CLI has no event loop to protect, and no worker to leave running)
+      rendered = await renderSecretTemplate(template, input, {}, { offload: "never" });
     } catch (e) {
       throw new CliError(`ExternalSecret ${name}: ${(e as Error).message}`);
     }

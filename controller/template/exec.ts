@@ -5,6 +5,7 @@
  * @module
  */
 
+import { type Budget, budget, RenderPreempted } from "./budget.ts";
 import { formatValue, sprintf } from "./go_fmt.ts";
 import { quote } from "./go_strconv.ts";
 import { type FuncMap, GoError, type GoFunc } from "./func.ts";
@@ -93,6 +94,7 @@ class State {
   node: Node | null = null;
   vars: Variable[];
   out: string[] = [];
+  readonly budget: Budget = budget();
   constructor(
     readonly env: ExecEnv,
     public tmplName: string,
@@ -116,6 +118,18 @@ class State {
     }
     // like Go, the location is part of the format string (a '%' in a template name shows in the message)
     throw new ExecFailure(sprintf(head + format, args), line, col, sprintf(head + format, redactedArgs ?? args));
+  }
+
+  /** Reports an exceeded limit at the current node (the message names the limit, never a value). */
+  overLimit(message: string | undefined, at?: Node): void {
+    if (message === undefined) return;
+    if (at) this.node = at;
+    this.errorf("%s", [message]);
+  }
+
+  emit(text: string): void {
+    this.overLimit(this.budget.write(text.length));
+    this.out.push(text);
   }
 
   mark(): number {
@@ -147,6 +161,7 @@ class State {
     this.node = node;
     switch (node.type) {
       case "action": {
+        this.overLimit(this.budget.step());
         const val = this.evalPipeline(dot, node.pipe);
         if (node.pipe.decl.length === 0) this.printValue(node, val);
         return;
@@ -168,7 +183,7 @@ class State {
       case "template":
         return this.walkTemplate(dot, node);
       case "text":
-        this.out.push(node.text);
+        this.emit(node.text);
         return;
       default:
         this.errorf("unknown node: %s", [String(nodeString(node))]);
@@ -208,6 +223,7 @@ class State {
           if (r.pipe.isAssign) this.setVar(decl[1]!.ident[0]!, elem);
           else this.setTopVar(2, index);
         }
+        this.overLimit(this.budget.step(), r);
         try {
           this.walk(elem, r.list);
         } catch (e) {
@@ -488,8 +504,16 @@ class State {
         String(typeString(typeOf(fn)!)),
       ]);
     }
+    // (this.node stays where argument evaluation left it, as in Go, unless a limit is reported here)
+    this.overLimit(this.budget.step(), node);
+    if (this.budget.sliced && (fun.needs !== undefined || HEAVY.has(name))) {
+      throw new RenderPreempted(`${name} runs off the event loop`, true);
+    }
+    let result: GoValue;
     try {
-      return fun.call(argv);
+      if (WEIGHED.has(name)) this.budget.string(weight(argv, this.budget.limits.maxStringSize));
+      result = fun.call(argv);
+      checkBuilt(this.budget, result);
     } catch (e) {
       if (e instanceof ExecFailure) throw e;
       this.node = node;
@@ -499,8 +523,14 @@ class State {
       if (e instanceof RangeError && /call stack/i.test(e.message)) {
         this.errorf("error calling %s: stack overflow", [String(name)]);
       }
+      if (e instanceof RangeError && /string length|array length/i.test(e.message)) {
+        this.errorf("error calling %s: %s", [name, "template limit: value too large"]);
+      }
       throw e;
     }
+    // a single call may be slow (bcrypt, key generation): the clock is read after each one
+    this.overLimit(this.budget.checkTime(), node);
+    return result;
   }
 
   validateType(value: Val, typ: GoType | null): Val {
@@ -596,7 +626,85 @@ class State {
 
   printValue(n: Node, v: GoValue): void {
     this.node = n;
-    this.out.push(v === null ? "<no value>" : formatValue(v));
+    if (v !== null && typeof v === "object") {
+      this.overLimit(this.budget.write(weight([v], this.budget.limits.maxOutputSize)));
+    }
+    this.emit(v === null ? "<no value>" : formatValue(v));
+  }
+}
+
+// CPU-heavy functions besides those of the lazily loaded libraries (bcrypt, node-forge): a render that calls one
+// leaves the event loop for a worker.
+const HEAVY = new Set(["genPrivateKey", "derivePassword"]);
+
+// Functions whose result is about as large as their arguments printed, or that walk them deeply: their arguments are
+// weighed first, so that formatting a list holding one large string many times (or deep-copying lists that share
+// elements, exponentially many paths) fails before the work starts.
+const WEIGHED = new Set([
+  "deepCopy",
+  "mustDeepCopy",
+  "deepEqual",
+  "uniq",
+  "mustUniq",
+  "has",
+  "mustHas",
+  "without",
+  "mustWithout",
+  "merge",
+  "mustMerge",
+  "mergeOverwrite",
+  "mustMergeOverwrite",
+  "cat",
+  "join",
+  "print",
+  "printf",
+  "println",
+  "quote",
+  "squote",
+  "toJson",
+  "toPrettyJson",
+  "toRawJson",
+  "mustToJson",
+  "mustToPrettyJson",
+  "mustToRawJson",
+  "toYaml",
+  "toString",
+  "toStrings",
+  "html",
+  "js",
+  "urlquery",
+]);
+
+/** Approximate printed size of values (strings' lengths plus one per element), counting stops past `cap`. */
+function weight(values: readonly GoValue[], cap: number): number {
+  let w = 0;
+  const stack: GoValue[] = [...values];
+  while (stack.length > 0 && w <= cap) {
+    const v = stack.pop()!;
+    w++;
+    if (typeof v === "string") w += v.length;
+    else if (v instanceof GoSlice) stack.push(...v.items.slice(0, Math.max(0, cap - w + 1)));
+    else if (v instanceof GoMap) {
+      for (const [k, x] of v.m) {
+        if (w > cap) break;
+        w += typeof k === "string" ? k.length : 1;
+        stack.push(x);
+      }
+    }
+  }
+  return w;
+}
+
+/**
+ * A function's result must fit the limits, and counts towards the total built (functions whose size is known up
+ * front also check before building; a result passed through unchanged counts again, so the total is approximate).
+ */
+function checkBuilt(b: Budget, v: GoValue): void {
+  if (typeof v === "string") b.string(v.length);
+  else if (v instanceof GoSlice) b.list(v.items.length);
+  else if (v instanceof GoMap) {
+    // a map is mutated in place by set/unset, so only its size counts, not each call's result
+    if (v.m.size > b.limits.maxListLength) b.list(v.m.size);
   }
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { Budget, RenderPreempted, type Slice, type TemplateLimits, withBudget } from "./budget.ts";
 import { ExecFailure, execute } from "./exec.ts";
 import { builtinFuncMap, esoFuncMap } from "./funcs.ts";
 import type { LazyLib } from "./func.ts";
@@ -13,36 +14,11 @@ import { ensureLibs } from "./lazy.ts";
 import { type Node, ParseFailure, parseTemplate, type Tree } from "./parser.ts";
 import { bytesToString, stringToBytes, toValidUtf8 } from "./gostr.ts";
 import { GoMap, type GoValue, T } from "./values.ts";
+import { TemplateError } from "./errors.ts";
+import { renderInWorker, workersAvailable, workersHaveRoom } from "./workers.ts";
+
+export { TemplateError };
 import { parse as parseYaml } from "yaml";
-
-/** A template failed to parse or execute. The message is Go's, with secret values removed. */
-export class TemplateError extends Error {
-  override readonly name = "TemplateError";
-  /** Name of the template (for secret templates: the key). */
-  readonly templateName: string;
-  /** 1-based line of the failing construct, when known. */
-  readonly line?: number;
-  /** Go's column: 0-based byte offset in the line, when known. */
-  readonly col?: number;
-  /** "parse" or "exec" (Go's two error classes), or "apply" for ESO-level failures (bad YAML, missing source). */
-  readonly phase: "parse" | "exec" | "apply";
-
-  constructor(
-    message: string,
-    opts: {
-      templateName: string;
-      phase: "parse" | "exec" | "apply";
-      line?: number | undefined;
-      col?: number | undefined;
-    },
-  ) {
-    super(message);
-    this.templateName = opts.templateName;
-    this.phase = opts.phase;
-    if (opts.line !== undefined) this.line = opts.line;
-    if (opts.col !== undefined) this.col = opts.col;
-  }
-}
 
 // Go's own message, unredacted, for the conformance test only: kept off the error object so that logging an error
 // can never print it.
@@ -122,7 +98,7 @@ function libsUsed(set: Map<string, Tree>): Set<LazyLib> {
 }
 
 /** Parses and executes one template the way ESO's `execute(name, text, data)` does; returns the output string. */
-function run(name: string, text: string, data: Record<string, string>): string {
+function run(name: string, text: string, data: Record<string, string>, budget = new Budget()): string {
   const secrets = Object.values(data);
   let set: Map<string, Tree>;
   try {
@@ -133,9 +109,13 @@ function run(name: string, text: string, data: Record<string, string>): string {
   }
   const root = GoMap.of(T.string, new Map(Object.entries(data)));
   try {
-    return execute({ funcs: esoFuncMap(), builtins: builtinFuncMap(), set }, name, root as GoValue);
+    return withBudget(
+      budget,
+      () => execute({ funcs: esoFuncMap(), builtins: builtinFuncMap(), set }, name, root as GoValue),
+    );
   } catch (e) {
     if (e instanceof ExecFailure) throw makeError(e.message, e.redacted, name, "exec", e.line, e.col, secrets);
+    if (e instanceof RenderPreempted) throw e;
     // an engine bug must still surface as a TemplateError, and without data in its message
     const msg = `template: ${name}: internal error: ${e instanceof Error ? e.name : "unknown"}`;
     throw makeError(
@@ -172,8 +152,12 @@ function makeError(
  *
  * @throws {TemplateError} with Go's message (secret values removed).
  */
-export function renderTemplate(text: string, data: Record<string, string>): string {
-  return run("template", text, data);
+export function renderTemplate(
+  text: string,
+  data: Record<string, string>,
+  limits: Partial<TemplateLimits> = {},
+): string {
+  return run("template", text, data, new Budget(limits));
 }
 
 /** Like {@link renderTemplate} but loads whatever libraries the template's functions need first. */
@@ -181,9 +165,10 @@ export async function renderTemplateAsync(
   text: string,
   data: Record<string, string>,
   name = "template",
+  limits: Partial<TemplateLimits> = {},
 ): Promise<string> {
   await preloadFor(name, text);
-  return run(name, text, data);
+  return run(name, text, data, new Budget(limits));
 }
 
 async function preloadFor(name: string, text: string): Promise<void> {
@@ -203,8 +188,13 @@ export async function preloadTemplateFunctions(): Promise<void> {
 }
 
 /** Internal: render with a given template name (ESO names each template after its key). */
-export function renderNamed(name: string, text: string, data: Record<string, string>): string {
-  return run(name, text, data);
+export function renderNamed(
+  name: string,
+  text: string,
+  data: Record<string, string>,
+  limits: Partial<TemplateLimits> = {},
+): string {
+  return run(name, text, data, new Budget(limits));
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -264,6 +254,65 @@ export async function renderSecretTemplate(
   spec: TemplateSpec,
   data: Record<string, Uint8Array | string>,
   sources: TemplateSources = {},
+  options: RenderOptions = {},
+): Promise<RenderedSecret> {
+  const limits = options.limits ?? {};
+  if (options.offload === "never" || !workersAvailable()) {
+    return await renderSecretTemplateIn(spec, data, sources, new Budget(limits), true);
+  }
+  // (hashing the spec costs more than a typical render: only once some spec has been slow)
+  if (slowSpecs.size === 0 || !slowSpecs.has(specKey(spec))) {
+    try {
+      return await renderSecretTemplateIn(spec, data, sources, new Budget(limits, IN_PROCESS_SLICE), false);
+    } catch (e) {
+      if (!(e instanceof RenderPreempted)) throw e;
+      if (e.repeatable) {
+        if (slowSpecs.size >= SLOW_SPECS_MAX) slowSpecs.delete(slowSpecs.values().next().value!);
+        slowSpecs.add(specKey(spec));
+      } else if (!workersHaveRoom()) {
+        // only the clock ran out (maybe the machine is busy) and the workers are full: finish here, within limits
+        return await renderSecretTemplateIn(spec, data, sources, new Budget(limits), true);
+      }
+    }
+  }
+  return await renderInWorker(spec, data, sources, limits);
+}
+
+/** How {@link renderSecretTemplate} runs. */
+export interface RenderOptions {
+  /** Overrides of the default limits (DEFAULT_TEMPLATE_LIMITS) for this render. */
+  limits?: Partial<TemplateLimits>;
+  /**
+   * "auto" (the default): a render that calls a CPU-heavy function (bcrypt, key and certificate generation, PKCS#12,
+   * derivePassword) or runs more than 2,000 steps moves to the worker pool, so the event loop stays free;
+   * "never": everything runs here (the plugin, the workers themselves), still within the limits.
+   */
+  offload?: "auto" | "never";
+}
+
+/**
+ * How long a render may hold the event loop before it moves to a worker: 2,000 steps (about 2 ms on an idle core),
+ * or 50 ms of wall time as a backstop for single costly calls (a long regex). Steps decide, not the clock: on a busy
+ * machine an ordinary render can be descheduled for milliseconds and must not be sent to the workers for that.
+ */
+const IN_PROCESS_SLICE: Slice = { steps: 2_000, ms: 50 };
+// Specs (by hash) that needed a worker last time go there directly instead of spending another slice here.
+const SLOW_SPECS_MAX = 512;
+const slowSpecs = new Set<number>();
+
+function specKey(spec: TemplateSpec): number {
+  const s = JSON.stringify(spec);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+async function renderSecretTemplateIn(
+  spec: TemplateSpec,
+  data: Record<string, Uint8Array | string>,
+  sources: TemplateSources,
+  budget: Budget,
+  preload: boolean,
 ): Promise<RenderedSecret> {
   const strData: Record<string, string> = {};
   for (const [k, v] of Object.entries(data)) strData[k] = asString(v);
@@ -278,7 +327,8 @@ export async function renderSecretTemplate(
 
   const exec = async (name: string, text: string, where: string): Promise<string> => {
     try {
-      return await renderTemplateAsync(text, strData, name);
+      if (preload) await preloadFor(name, text);
+      return run(name, text, strData, budget);
     } catch (e) {
       if (e instanceof TemplateError) {
         const err = new TemplateError(`${where}: ${e.message}`, {

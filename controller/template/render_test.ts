@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { renderSecretTemplate, renderTemplate, TemplateError } from "./mod.ts";
+import { renderSecretTemplate, renderTemplate, stopTemplateWorkers, TemplateError } from "./mod.ts";
 
 const dec = new TextDecoder();
 const fixture = (name: string): Uint8Array =>
@@ -131,12 +131,18 @@ Deno.test("renderSecretTemplate: errors name the key and hide the values", async
 
 Deno.test("renderSecretTemplate: binary provider data survives and lazily loaded functions work", async () => {
   const bin = Uint8Array.from([0, 0xff, 0x80, 0x41]);
-  const out = await renderSecretTemplate(
-    { data: { raw: "{{ .bin }}", key: "{{ .keystore | pkcs12key }}" } },
-    { bin, keystore: fixture("leaf-nopass.p12") },
-  );
-  assert.deepEqual([...out.data.raw!], [...bin]);
-  assert.match(dec.decode(out.data.key), /^-----BEGIN PRIVATE KEY-----\n/);
+  const spec = { data: { raw: "{{ .bin }}", key: "{{ .keystore | pkcs12key }}" } };
+  const data = { bin, keystore: fixture("leaf-nopass.p12") };
+  try {
+    // in a worker (pkcs12key is CPU-heavy) and in process: the same result
+    for (const offload of ["auto", "never"] as const) {
+      const out = await renderSecretTemplate(spec, data, {}, { offload });
+      assert.deepEqual([...out.data.raw!], [...bin]);
+      assert.match(dec.decode(out.data.key), /^-----BEGIN PRIVATE KEY-----\n/);
+    }
+  } finally {
+    stopTemplateWorkers();
+  }
 });
 
 Deno.test("importing the engine does not load node-forge or bcryptjs", async () => {

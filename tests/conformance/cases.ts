@@ -575,6 +575,9 @@ add("sprig-regex", [
   '{{ mustRegexFind "a)" "x" }}',
   '{{ mustRegexReplaceAll "*" "x" "y" }} ',
   '{{ mustRegexReplaceAllLiteral "a" "aba" "$1" }} {{ mustRegexSplit "b" "aba" -1 }}',
+  // RE2 is linear: a pattern that backtracks exponentially in JavaScript answers at once
+  '{{ regexMatch "^(a|a)*$" (printf "%sb" (repeat 40 "a")) }} {{ regexMatch "^(a+)+$" (repeat 40 "a") }}',
+  '{{ regexReplaceAll "(?<word>[a-z]+)" "ab cd" "<${word}>" }} {{ regexMatch "(?<=a)b" "ab" }} {{ mustRegexMatch "(?!a)" "b" }}',
 ]);
 
 // --- Sprig: semver, url, uuid, misc ---------------------------------------------------------------------------------
@@ -979,6 +982,12 @@ cases.push({
   data: { bin: Uint8Array.from([0xff, 0x61, 0xc3]) },
 });
 cases.push({ group: "binary", tpl: "{{ toJson .bin }}", data: { bin: Uint8Array.from([0x61, 0xff, 0x62]) } });
+cases.push({
+  group: "binary",
+  tpl:
+    '{{ regexFindAll "." .bin -1 | len }} {{ regexReplaceAll "[a-z]" .bin "." | b64enc }} {{ regexSplit "b" .bin -1 | len }}',
+  data: { bin: Uint8Array.from([0x61, 0xff, 0x62, 0xc3, 0xa9, 0x80, 0x63]) },
+});
 cases.push({ group: "binary", tpl: '{{ b64dec "/w==" | b64enc }} {{ b64dec "/w==" | len }}' });
 
 export const CASES: Case[] = cases;

@@ -16,6 +16,7 @@ import {
   scryptSync,
 } from "node:crypto";
 import { def, type FuncMap, GoError } from "../func.ts";
+import { reserveString } from "../budget.ts";
 import { formatValue } from "../go_fmt.ts";
 import { bytesToString, stringToBytes } from "../gostr.ts";
 import { GoInt, GoSlice, GoStruct, type GoValue, T2 } from "../values.ts";
@@ -323,6 +324,7 @@ export function cryptoFuncs(f: FuncMap): void {
     def("int", (a) => {
       const n = Number((a[0] as GoInt).v);
       if (n < 0) throw new GoError("runtime error: makeslice: len out of range");
+      reserveString(Math.ceil(n / 3) * 4);
       return base64Encode(crypto.getRandomValues(new Uint8Array(n)));
     }),
   );

@@ -5,6 +5,7 @@
  */
 
 import { def, type FuncMap, GoError } from "../func.ts";
+import { reserveList } from "../budget.ts";
 import { formatValue } from "../go_fmt.ts";
 import { GoInt, GoMap, GoSlice, GoStruct, type GoValue, T, T2, typeOf, typeString } from "../values.ts";
 import { deepEqual, empty, listItems, strval, toInt64 } from "./conv.ts";
@@ -73,7 +74,14 @@ function deepCopy(v: GoValue): GoValue {
   return v;
 }
 
+/** How many elements untilStep builds (checked against the budget before building). */
+function untilCount(start: bigint, stop: bigint, step: bigint): bigint {
+  if (stop < start) return step >= 0n ? 0n : (start - stop + (-step) - 1n) / -step;
+  return step <= 0n ? 0n : (stop - start + step - 1n) / step;
+}
+
 function untilStep(start: bigint, stop: bigint, step: bigint): GoSlice {
+  reserveList(untilCount(start, stop, step));
   const v: GoValue[] = [];
   if (stop < start) {
     if (step >= 0n) return GoSlice.of(T.int, v);

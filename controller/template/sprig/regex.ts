@@ -1,485 +1,53 @@
 /**
- * Go's regexp (RE2 syntax, leftmost-first) on top of JavaScript's engine: a translator from RE2 syntax to an
- * equivalent JS pattern (explicit ASCII classes, Go's `.`, `^`, `$`, `\A`, `\z`, flags, POSIX classes, `\Q..\E`),
- * plus Go's FindAll/ReplaceAll/Split/Expand iteration rules, which differ from JS for empty matches.
+ * Go's regexp on RE2JS (npm `re2js`, a port of RE2/Go's regexp): RE2 syntax and linear-time matching, so a tenant's
+ * pattern cannot backtrack the controller into a freeze. On top of the matcher: Go's FindAll/ReplaceAll/Split/Expand
+ * iteration rules, which differ from RE2JS's Java-style helpers for empty matches and `$name` expansion.
  *
  * @module
  */
 
+import { Matcher, RE2JS } from "re2js";
+import { budget, reserveList, reserveString } from "../budget.ts";
 import { def, type FuncMap, GoError } from "../func.ts";
-import { byteSlice, stringToBytes } from "../gostr.ts";
 import { type GoInt, GoSlice, T } from "../values.ts";
-
-export class RegexSyntaxError extends Error {}
-
-interface Flags {
-  i: boolean;
-  m: boolean;
-  s: boolean;
-  U: boolean;
-}
-
-const WORD = "0-9A-Za-z_";
-const SPACE = "\\t\\n\\f\\r ";
-const POSIX: Record<string, string> = {
-  alnum: "0-9A-Za-z",
-  alpha: "A-Za-z",
-  ascii: "\\x00-\\x7f",
-  blank: "\\t ",
-  cntrl: "\\x00-\\x1f\\x7f",
-  digit: "0-9",
-  graph: "!-~",
-  lower: "a-z",
-  print: " -~",
-  punct: "!-\\/:-@\\[-`{-~",
-  space: "\\t\\n\\v\\f\\r ",
-  upper: "A-Z",
-  word: WORD,
-  xdigit: "0-9A-Fa-f",
-};
-const PERL: Record<string, string> = { d: "0-9", s: SPACE, w: WORD };
-
-const SCRIPTS_OR_CATS = /^(?:[A-Z][a-z]?|[A-Z][a-z_]+)$/;
-
-function unicodeClass(name: string, neg: boolean): string {
-  if (name === "Any") return neg ? "[^\\s\\S]" : "[\\s\\S]";
-  if (!SCRIPTS_OR_CATS.test(name)) throw new RegexSyntaxError(`invalid character class range: \`\\p{${name}}\``);
-  const isCat = /^[A-Z][a-z]?$/.test(name) &&
-    /^(?:L|Lu|Ll|Lt|Lm|Lo|M|Mn|Mc|Me|N|Nd|Nl|No|P|Pc|Pd|Ps|Pe|Pi|Pf|Po|S|Sm|Sc|Sk|So|Z|Zs|Zl|Zp|C|Cc|Cf|Cs|Co)$/.test(
-      name,
-    );
-  const body = isCat ? name : `Script=${name}`;
-  try {
-    new RegExp(`\\p{${body}}`, "u");
-  } catch {
-    throw new RegexSyntaxError(`invalid character class range: \`\\p{${name}}\``);
-  }
-  return `\\${neg ? "P" : "p"}{${body}}`;
-}
-
-function escapeLiteral(cp: number, inClass: boolean): string {
-  const ch = String.fromCodePoint(cp);
-  if (inClass) {
-    if ("\\]^-[".includes(ch)) return "\\" + ch;
-  } else if ("\\^$.|?*+()[]{}/".includes(ch)) return "\\" + ch;
-  if (cp < 0x20 || cp === 0x7f) return "\\x" + cp.toString(16).padStart(2, "0");
-  if (cp >= 0xd800 && cp <= 0xdfff) return "\\u" + cp.toString(16);
-  return ch;
-}
-
-/** Translates an RE2 pattern; returns the JS source and the capture group names (index 0 unused). */
-export function translate(re: string): { source: string; names: string[] } {
-  const cps = [...re].map((c) => c.codePointAt(0)!);
-  let p = 0;
-  const names: string[] = [""];
-  const err = (msg: string): never => {
-    throw new RegexSyntaxError(msg);
-  };
-  const peek = (k = 0): number | undefined => cps[p + k];
-  const str = (a: number, b: number): string => String.fromCodePoint(...cps.slice(a, b));
-
-  function parseEscape(inClass: boolean, f: Flags): { cls?: string; lit?: number; assert?: string } {
-    const start = p;
-    p++; // backslash
-    const c = cps[p];
-    if (c === undefined) err("trailing backslash at end of expression: ``");
-    p++;
-    const ch = String.fromCodePoint(c!);
-    if (ch >= "1" && ch <= "7") {
-      // octal only when followed by more octal digits and not a backreference
-      err(`invalid escape sequence: \`${str(start, p)}\``);
-    }
-    if (ch === "0") {
-      let v = 0;
-      let n = 0;
-      while (n < 2 && peek() !== undefined && peek()! >= 0x30 && peek()! <= 0x37) {
-        v = v * 8 + (cps[p]! - 0x30);
-        p++;
-        n++;
-      }
-      return { lit: v };
-    }
-    switch (ch) {
-      case "a":
-        return { lit: 7 };
-      case "f":
-        return { lit: 12 };
-      case "t":
-        return { lit: 9 };
-      case "n":
-        return { lit: 10 };
-      case "r":
-        return { lit: 13 };
-      case "v":
-        return { lit: 11 };
-      case "x": {
-        if (peek() === 0x7b) {
-          p++;
-          const s = p;
-          while (peek() !== undefined && peek() !== 0x7d) p++;
-          if (peek() !== 0x7d) err(`invalid escape sequence: \`${str(start, p)}\``);
-          const hex = str(s, p);
-          p++;
-          if (!/^[0-9a-fA-F]+$/.test(hex) || parseInt(hex, 16) > 0x10ffff) {
-            err(`invalid escape sequence: \`${str(start, p)}\``);
-          }
-          return { lit: parseInt(hex, 16) };
-        }
-        const h = str(p, p + 2);
-        if (!/^[0-9a-fA-F]{2}$/.test(h)) err(`invalid escape sequence: \`${str(start, Math.min(p + 2, cps.length))}\``);
-        p += 2;
-        return { lit: parseInt(h, 16) };
-      }
-      case "d":
-      case "s":
-      case "w":
-        return { cls: `[${PERL[ch]}]` };
-      case "D":
-      case "S":
-      case "W":
-        return { cls: `[^${PERL[ch.toLowerCase()]}]` };
-      case "p":
-      case "P": {
-        let name: string;
-        if (peek() === 0x7b) {
-          p++;
-          const s = p;
-          while (peek() !== undefined && peek() !== 0x7d) p++;
-          if (peek() !== 0x7d) err(`invalid character class range: \`${str(start, p)}\``);
-          name = str(s, p);
-          p++;
-        } else {
-          if (peek() === undefined) err(`invalid character class range: \`${str(start, p)}\``);
-          name = String.fromCodePoint(cps[p]!);
-          p++;
-        }
-        let neg = ch === "P";
-        if (name.startsWith("^")) {
-          neg = !neg;
-          name = name.slice(1);
-        }
-        return { cls: unicodeClass(name, neg) };
-      }
-    }
-    if (!inClass) {
-      switch (ch) {
-        case "A":
-          return { assert: "(?<![\\s\\S])" };
-        case "z":
-          return { assert: "(?![\\s\\S])" };
-        case "b":
-          return { assert: `(?:(?<=[${WORD}])(?![${WORD}])|(?<![${WORD}])(?=[${WORD}]))` };
-        case "B":
-          return { assert: `(?:(?<=[${WORD}])(?=[${WORD}])|(?<![${WORD}])(?![${WORD}]))` };
-      }
-    }
-    if (c! < 0x80 && !/[0-9A-Za-z]/.test(ch)) return { lit: c! };
-    void f;
-    return err(`invalid escape sequence: \`${str(start, p)}\``);
-  }
-
-  function parseClass(f: Flags): string {
-    const start = p;
-    p++; // [
-    let neg = false;
-    if (peek() === 0x5e) {
-      neg = true;
-      p++;
-    }
-    const items: string[] = [];
-    let first = true;
-    while (true) {
-      const c = peek();
-      if (c === undefined) err(`missing closing ]: \`${str(start, cps.length)}\``);
-      if (c === 0x5d && !first) {
-        p++;
-        break;
-      }
-      first = false;
-      if (c === 0x5b && peek(1) === 0x3a) {
-        const end = cps.indexOf(0x5d, p);
-        const s = str(p, end + 1);
-        const m = /^\[:(\^?)([a-z]+):\]$/.exec(s);
-        if (m && POSIX[m[2]!]) {
-          p = end + 1;
-          items.push(m[1] ? `[^${POSIX[m[2]!]}]` : `[${POSIX[m[2]!]}]`);
-          continue;
-        }
-      }
-      const lo = classAtom(f);
-      if (lo.cls !== undefined) {
-        items.push(lo.cls);
-        continue;
-      }
-      if (peek() === 0x2d && peek(1) !== undefined && peek(1) !== 0x5d) {
-        p++;
-        const hi = classAtom(f);
-        if (hi.cls !== undefined || hi.lit! < lo.lit!) {
-          err(
-            `invalid character class range: \`${String.fromCodePoint(lo.lit!)}-${
-              hi.lit !== undefined ? String.fromCodePoint(hi.lit) : ""
-            }\``,
-          );
-        }
-        items.push(`[${escapeLiteral(lo.lit!, true)}-${escapeLiteral(hi.lit!, true)}]`);
-        continue;
-      }
-      items.push(`[${escapeLiteral(lo.lit!, true)}]`);
-    }
-    // union of items via alternation keeps nested classes simple and correct
-    const inner = items.length === 0 ? "[^\\s\\S]" : items.length === 1 ? items[0]! : `(?:${items.join("|")})`;
-    const body = neg ? `(?:(?!${inner})[\\s\\S])` : inner;
-    return f.i ? `(?i:${body})` : body;
-  }
-
-  function classAtom(f: Flags): { cls?: string; lit?: number } {
-    const c = cps[p]!;
-    if (c === 0x5c) {
-      const e = parseEscape(true, f);
-      if (e.assert) err("invalid escape");
-      return e.cls !== undefined ? { cls: e.cls } : { lit: e.lit! };
-    }
-    p++;
-    return { lit: c };
-  }
-
-  function parseAlt(f: Flags, depth: number): string {
-    const alts: string[] = [];
-    let cur: string[] = [];
-    const flags = { ...f };
-    for (;;) {
-      const c = peek();
-      if (c === undefined) break;
-      if (c === 0x7c) {
-        p++;
-        alts.push(cur.join(""));
-        cur = [];
-        continue;
-      }
-      if (c === 0x29) {
-        if (depth === 0) err(`unexpected ): \`${re}\``);
-        break;
-      }
-      // repetition operators
-      if (c === 0x2a || c === 0x2b || c === 0x3f || (c === 0x7b && isRepeat())) {
-        const opStart = p;
-        let op = parseRepeat();
-        if (cur.length === 0) err(`missing argument to repetition operator: \`${str(opStart, p)}\``);
-        const last = cur[cur.length - 1]!;
-        if (last.startsWith("\u0000rep")) err(`invalid nested repetition operator: \`${str(opStart - 1, p)}\``);
-        let lazy = false;
-        if (peek() === 0x3f) {
-          p++;
-          lazy = true;
-        }
-        if (flags.U) lazy = !lazy;
-        const nextC = peek();
-        if (nextC === 0x2a || nextC === 0x2b || nextC === 0x3f || (nextC === 0x7b && isRepeat())) {
-          const s = p;
-          parseRepeat();
-          err(`invalid nested repetition operator: \`${str(opStart, p)}\``);
-          void s;
-        }
-        op += lazy ? "?" : "";
-        cur[cur.length - 1] = "\u0000rep" + `(?:${last})${op}`;
-        continue;
-      }
-      cur.push(parseAtom(flags, depth));
-    }
-    alts.push(cur.join(""));
-    return alts.map((a) => a.replaceAll("\u0000rep", "")).join("|");
-  }
-
-  function isRepeat(): boolean {
-    const m = /^\{(\d+)(,(\d*))?\}/.exec(str(p, Math.min(cps.length, p + 24)));
-    return m !== null;
-  }
-
-  function parseRepeat(): string {
-    const c = cps[p]!;
-    if (c !== 0x7b) {
-      p++;
-      return String.fromCodePoint(c);
-    }
-    const m = /^\{(\d+)(,(\d*))?\}/.exec(str(p, Math.min(cps.length, p + 24)))!;
-    const start = p;
-    p += m[0].length;
-    const lo = Number(m[1]);
-    const hi = m[2] === undefined ? lo : m[3] === "" ? -1 : Number(m[3]);
-    if (lo > 1000 || hi > 1000 || (hi >= 0 && lo > hi)) err(`invalid repeat count: \`${str(start, p)}\``);
-    return m[0];
-  }
-
-  function parseAtom(flags: Flags, depth: number): string {
-    const c = cps[p]!;
-    switch (c) {
-      case 0x28: { // (
-        const start = p;
-        p++;
-        if (peek() === 0x3f) {
-          // (?P<name>  (?<name>  (?flags)  (?flags:
-          if (peek(1) === 0x50 && peek(2) === 0x3c || peek(1) === 0x3c) {
-            p += peek(1) === 0x50 ? 3 : 2;
-            const s = p;
-            while (peek() !== undefined && peek() !== 0x3e) p++;
-            const name = str(s, p);
-            if (peek() !== 0x3e || !/^[A-Za-z0-9_]+$/.test(name)) {
-              err(`invalid named capture: \`${str(start, p + 1)}\``);
-            }
-            if (names.includes(name)) err(`duplicate capture group name: \`${name}\``);
-            p++;
-            names.push(name);
-            const inner = parseAlt(flags, depth + 1);
-            if (peek() !== 0x29) err(`missing closing ): \`${re}\``);
-            p++;
-            return `(${inner})`;
-          }
-          p++;
-          let neg = false;
-          let sawFlag = false;
-          const nf = { ...flags };
-          for (;;) {
-            const fc = peek();
-            if (fc === undefined) err(`missing closing ): \`${str(start, cps.length)}\``);
-            const fch = String.fromCodePoint(fc!);
-            p++;
-            if (fch === "i" || fch === "m" || fch === "s" || fch === "U") {
-              nf[fch] = !neg;
-              sawFlag = true;
-              continue;
-            }
-            if (fch === "-") {
-              if (neg) err(`invalid or unsupported Perl syntax: \`${str(start, p)}\``);
-              neg = true;
-              sawFlag = false;
-              continue;
-            }
-            if (fch === ":") {
-              if (neg && !sawFlag) err(`invalid or unsupported Perl syntax: \`${str(start, p)}\``);
-              const inner = parseAlt(nf, depth + 1);
-              if (peek() !== 0x29) err(`missing closing ): \`${re}\``);
-              p++;
-              return `(?:${inner})`;
-            }
-            if (fch === ")") {
-              if ((neg && !sawFlag) || p - start === 3) err(`invalid or unsupported Perl syntax: \`${str(start, p)}\``);
-              Object.assign(flags, nf);
-              return "";
-            }
-            err(`invalid or unsupported Perl syntax: \`${str(start, p)}\``);
-          }
-        }
-        names.push("");
-        const inner = parseAlt(flags, depth + 1);
-        if (peek() !== 0x29) err(`missing closing ): \`${re}\``);
-        p++;
-        return `(${inner})`;
-      }
-      case 0x5b:
-        return parseClass(flags);
-      case 0x2e:
-        p++;
-        return flags.s ? "[\\s\\S]" : "[^\\n]";
-      case 0x5e:
-        p++;
-        return flags.m ? "(?<![^\\n])" : "(?<![\\s\\S])";
-      case 0x24:
-        p++;
-        return flags.m ? "(?![^\\n])" : "(?![\\s\\S])";
-      case 0x5c: {
-        if (peek(1) === 0x51) { // \Q...\E
-          p += 2;
-          let out = "";
-          while (p < cps.length) {
-            if (cps[p] === 0x5c && cps[p + 1] === 0x45) {
-              p += 2;
-              break;
-            }
-            const lit = escapeLiteral(cps[p]!, false);
-            out += flags.i ? `(?i:${lit})` : lit;
-            p++;
-          }
-          return out === "" ? "" : `(?:${out})`;
-        }
-        const e = parseEscape(false, flags);
-        if (e.assert) return e.assert;
-        if (e.cls !== undefined) return flags.i ? `(?i:${e.cls})` : e.cls;
-        const lit = escapeLiteral(e.lit!, false);
-        return flags.i ? `(?i:${lit})` : lit;
-      }
-    }
-    p++;
-    const lit = escapeLiteral(c, false);
-    return flags.i ? `(?i:${lit})` : lit;
-  }
-
-  const source = parseAlt({ i: false, m: false, s: false, U: false }, 0);
-  if (p < cps.length) err(`unexpected ): \`${re}\``);
-  return { source, names };
-}
 
 /** A compiled Go regexp. */
 export class GoRegexp {
-  readonly re: RegExp;
+  private readonly re: RE2JS;
+  /** Capture group names by index (index 0 and unnamed groups: ""). */
   readonly names: string[];
   constructor(readonly expr: string) {
-    let t: { source: string; names: string[] };
     try {
-      t = translate(expr);
+      this.re = RE2JS.compile(expr);
     } catch (e) {
-      if (e instanceof RegexSyntaxError) {
-        throw new GoError(`error parsing regexp: ${e.message}`, "error parsing regexp (redacted)");
-      }
-      throw e;
+      // RE2JS words syntax errors as Go does ("error parsing regexp: missing closing ): `(`")
+      const raw = (e as Error).message;
+      const msg = raw.startsWith("error parsing regexp: ") ? raw : `error parsing regexp: ${raw}`;
+      // the redacted form keeps the reason, not the quoted fragment (a pattern may be built from secret data)
+      throw new GoError(msg, msg.replace(/: `[^]*`$/, ""));
     }
-    try {
-      this.re = new RegExp(t.source, "gu");
-    } catch (e) {
-      throw new GoError(`error parsing regexp: ${(e as Error).message}`, "error parsing regexp (redacted)");
-    }
-    this.names = t.names;
+    this.names = new Array<string>(this.re.groupCount() + 1).fill("");
+    for (const [name, i] of Object.entries(this.re.namedGroups())) this.names[i] = name;
   }
 
-  /** Match at or after pos: [start, end, ...groups] as UTF-16 offsets, or null. */
-  exec(s: string, pos: number): number[] | null {
-    this.re.lastIndex = pos;
-    const m = this.re.exec(s);
-    if (!m) return null;
-    const out = [m.index, m.index + m[0].length];
-    for (let i = 1; i < m.length; i++) {
-      const g = m[i];
-      if (g === undefined) out.push(-1, -1);
-      else {
-        // recover group offsets: search within the match (exact offsets need the d flag)
-        out.push(-2, -2);
-      }
-    }
-    return out;
-  }
-
-  /** All matches with group offsets (d flag). */
-  private execIdx(s: string, pos: number): number[] | null {
-    const re = this.reD ??= new RegExp(this.re.source, "gud");
-    re.lastIndex = pos;
-    const m = re.exec(s);
-    if (!m) return null;
+  /** Leftmost-first match at or after pos: [start, end, ...group offsets] (UTF-16 offsets; -1 for unmatched). */
+  private execIdx(m: Matcher, pos: number): number[] | null {
+    if (!m.find(pos)) return null;
     const out: number[] = [];
-    for (let i = 0; i < m.length; i++) {
-      const ix = m.indices![i];
-      if (ix) out.push(ix[0], ix[1]);
-      else out.push(-1, -1);
-    }
+    for (let i = 0; i < this.names.length; i++) out.push(m.start(i), m.end(i));
     return out;
   }
-  private reD: RegExp | undefined;
 
   /** Go's allMatches: non-overlapping, empty matches right after a match skipped. */
   findAll(s: string, n: number): number[][] {
     const out: number[][] = [];
     if (n < 0) n = s.length + 1;
     let pos = 0, prevMatchEnd = -1;
+    const matcher = new Matcher(this.re, s);
+    const maxList = budget().limits.maxListLength;
     while (out.length < n && pos <= s.length) {
-      const m = this.execIdx(s, pos);
+      if (out.length >= maxList) reserveList(out.length + 1);
+      const m = this.execIdx(matcher, pos);
       if (!m) break;
       let accept = true;
       if (m[1] === pos) {
@@ -493,20 +61,22 @@ export class GoRegexp {
   }
 
   matchString(s: string): boolean {
-    this.re.lastIndex = 0;
     return this.re.test(s);
   }
 
   findString(s: string): string {
-    const m = this.execIdx(s, 0);
+    const m = this.execIdx(new Matcher(this.re, s), 0);
     return m ? s.slice(m[0], m[1]) : "";
   }
 
   replaceAll(src: string, repl: (m: number[]) => string): string {
     let out = "";
     let lastMatchEnd = 0, searchPos = 0;
+    const matcher = new Matcher(this.re, src);
+    const maxString = budget().limits.maxStringSize;
     while (searchPos <= src.length) {
-      const a = this.execIdx(src, searchPos);
+      if (out.length > maxString) reserveString(out.length);
+      const a = this.execIdx(matcher, searchPos);
       if (!a) break;
       out += src.slice(lastMatchEnd, a[0]);
       if (a[1]! > lastMatchEnd || a[0] === 0) out += repl(a);
@@ -628,7 +198,7 @@ function mustCompile(expr: string): GoRegexp {
     return compile(expr);
   } catch (e) {
     const ge = e as GoError;
-    throw new GoError(`regexp: Compile(${goBackquote(expr)}): ${ge.message}`, "regexp: Compile: (redacted)");
+    throw new GoError(`regexp: Compile(${goBackquote(expr)}): ${ge.message}`, `regexp: Compile: ${ge.redacted}`);
   }
 }
 
@@ -692,6 +262,4 @@ export function regexFuncs(f: FuncMap): void {
     def("string, string, int", (a) => strs(compile(a[0] as string).split(a[1] as string, n(a[2])))),
   );
   f.set("regexQuoteMeta", def("string", (a) => quoteMeta(a[0] as string)));
-  void byteSlice;
-  void stringToBytes;
 }

@@ -5,6 +5,7 @@
  */
 
 import { def, type FuncMap, GoError } from "../func.ts";
+import { reserveList, reserveString } from "../budget.ts";
 import { formatValue } from "../go_fmt.ts";
 import { quote as goQuote } from "../go_strconv.ts";
 import {
@@ -188,6 +189,7 @@ function abbreviateFull(str: string, offset: number, maxWidth: number): string {
 function wrapCustom(str: string, wrapLength: number, newLine: string, wrapLong: boolean): string {
   if (str === "") return "";
   if (newLine === "") newLine = "\n";
+  reserveString(str.length * (1 + newLine.length / Math.max(wrapLength, 1)));
   if (wrapLength < 1) wrapLength = 1;
   const b = stringToBytes(str);
   const s = (a: number, e?: number): string => bytesToString(b.subarray(a, e));
@@ -453,6 +455,7 @@ function camelCaseToLowerCase(str: string, connector: string): string {
 
 function randomFrom(count: number, chars: string): string {
   if (count < 0) throw new GoError(`Requested random string length ${count} is less than 0.`);
+  reserveString(count);
   const out: string[] = [];
   const buf = new Uint32Array(1);
   for (let i = 0; i < count; i++) {
@@ -481,11 +484,20 @@ export function goSplit(s: string, sep: string, n = -1): string[] {
 
 /** strings.Replace(s, old, new, -1). */
 export function replaceAll(s: string, old: string, nw: string): string {
+  if (nw.length > old.length) reserveString(s.length + occurrences(s, old) * (nw.length - old.length));
   if (old === "") {
     const rs = [...s];
     return nw + rs.map((c) => c + nw).join("");
   }
   return s.split(old).join(nw);
+}
+
+/** Non-overlapping occurrences of `sub` in `s` (the empty string occurs before each character and at the end). */
+function occurrences(s: string, sub: string): number {
+  if (sub === "") return s.length + 1;
+  let n = 0;
+  for (let i = s.indexOf(sub); i >= 0; i = s.indexOf(sub, i + sub.length)) n++;
+  return n;
 }
 
 /** strings.Trim(s, cutset) and friends. */
@@ -597,6 +609,7 @@ export function stringFuncs(f: FuncMap): void {
     def("int, string", (a) => {
       const n = intArg(a[0]!);
       if (n < 0) throw new GoError("strings: negative Repeat count");
+      reserveString(n * (a[1] as string).length);
       return (a[1] as string).repeat(n);
     }),
   );
@@ -652,6 +665,7 @@ export function stringFuncs(f: FuncMap): void {
   f.set("squote", def("...any", (a) => a.filter((x) => x !== null).map((x) => "'" + formatValue(x) + "'").join(" ")));
   f.set("cat", def("...any", (a) => a.filter((x) => x !== null).map((x) => formatValue(x)).join(" ")));
   const indent = (n: number, v: string): string => {
+    reserveString(v.length + Math.max(n, 0) * occurrences(v, "\n") + Math.max(n, 0));
     const pad = " ".repeat(Math.max(n, 0));
     return pad + replaceAll(v, "\n", "\n" + pad);
   };
@@ -666,8 +680,10 @@ export function stringFuncs(f: FuncMap): void {
   );
   f.set("plural", def("string, string, int", (a) => (intArg(a[2]!) === 1 ? a[0]! : a[1]!)));
   f.set("toString", def("any", (a) => strval(a[0]!)));
-  const split = (s: string, sep: string, n = -1): string[] =>
-    sep === "" ? goSplit(s, sep, n) : bytewise([s, sep], (x, y) => goSplit(x!, y!, n));
+  const split = (s: string, sep: string, n = -1): string[] => {
+    reserveList(n < 0 ? occurrences(s, sep) : Math.min(n, occurrences(s, sep)));
+    return sep === "" ? goSplit(s, sep, n) : bytewise([s, sep], (x, y) => goSplit(x!, y!, n));
+  };
   f.set("split", def("string, string", (a) => splitMap(split(a[1] as string, a[0] as string))));
   f.set("splitList", def("string, string", (a) => GoSlice.of(T.string, split(a[1] as string, a[0] as string))));
   f.set("splitn", def("string, int, string", (a) => splitMap(split(a[2] as string, a[0] as string, intArg(a[1]!)))));
