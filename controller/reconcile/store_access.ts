@@ -9,9 +9,10 @@ import type { ClusterSecretStore, ExternalSecret, SecretStore } from "../api/typ
 import type { KubeClient } from "../kube/client.ts";
 import { namespaces } from "../kube/resources.ts";
 import { storeRefOf } from "../providers/clients.ts";
-import type { StoreRef } from "../providers/provider.ts";
+import { InvalidStoreError, type StoreRef } from "../providers/provider.ts";
 import type { Informer } from "../runtime/informer.ts";
 import { type ObjectKey, objectKey } from "../runtime/keys.ts";
+import { compileGoRegexp } from "../template/go_regexp.ts";
 
 /** Either store kind. */
 export type AnyStore = SecretStore | ClusterSecretStore;
@@ -62,7 +63,11 @@ function selectorMatches(
   });
 }
 
-/** ESO's ClusterSecretStore `conditions`: may `namespace` use the store? Any match in any condition allows. */
+/**
+ * ESO's ClusterSecretStore `conditions`: may `namespace` use the store? Any match in any condition allows.
+ * `namespaceRegexes` are Go regular expressions (RE2: linear time, Go's syntax), as ESO compiles them; an invalid
+ * one is an error naming it (the store is misconfigured), never a silent "no".
+ */
 export async function namespaceAllowed(
   client: KubeClient,
   store: ClusterSecretStore,
@@ -71,9 +76,18 @@ export async function namespaceAllowed(
   const conditions = store.spec.conditions;
   if (!conditions?.length) return true;
   let labels: Record<string, string> | undefined;
-  for (const c of conditions) {
+  for (const [i, c] of conditions.entries()) {
     if (c.namespaces?.includes(namespace)) return true;
-    if (c.namespaceRegexes?.some((r) => new RegExp(r).test(namespace))) return true;
+    for (const [j, pattern] of (c.namespaceRegexes ?? []).entries()) {
+      const compiled = compileGoRegexp(pattern);
+      if (!compiled.ok) {
+        throw new InvalidStoreError(
+          `ClusterSecretStore "${store.metadata.name}" spec.conditions[${i}].namespaceRegexes[${j}] is not a valid ` +
+            `Go regular expression: ${compiled.error}`,
+        );
+      }
+      if (compiled.re.test(namespace)) return true;
+    }
     const sel = c.namespaceSelector;
     if (sel && (sel.matchLabels || sel.matchExpressions)) {
       labels ??= (await client.get(namespaces, namespace)).metadata?.labels ?? {};

@@ -225,7 +225,15 @@ export class ExternalSecretReconciler {
         return planFailure(es, `${kind} "${name}" is not ready${ready.message ? `: ${ready.message}` : ""}`, now);
       }
     }
-    if (kind === "ClusterSecretStore" && !await namespaceAllowed(d.client, resolved.store as ClusterSecretStore, ns)) {
+    let allowed = true;
+    try {
+      allowed = kind !== "ClusterSecretStore" ||
+        await namespaceAllowed(d.client, resolved.store as ClusterSecretStore, ns);
+    } catch (e) {
+      if (!(e instanceof InvalidStoreError)) throw e; // the namespace could not be read: retried by back-off
+      return planFailure(es, e.message, now, "terminal", e);
+    }
+    if (!allowed) {
       const message = `using cluster store "${name}" is not allowed from namespace "${ns}": denied by spec.condition`;
       return planFailure(es, message, now, "terminal");
     }
