@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { findLeaks, reportLeaks } from "./leak_check.ts";
 import { TARGETS } from "../../tools/compile.ts";
 import { freePort } from "./control_plane.ts";
 
@@ -66,8 +67,39 @@ export interface ControllerOptions {
   env?: Record<string, string>;
 }
 
+/** The test file that started a controller (for the leak report). */
+function callerTest(): string {
+  const frame = new Error().stack?.split("\n").find((l) => /_test\.ts/.test(l));
+  return frame?.match(/([\w./-]+_test\.ts)/)?.[1]?.replace(/^.*\/(tests|controller|kubectl-plugin)\//, "$1/") ?? "?";
+}
+
+/**
+ * The leak scanner's pass over one controller: its output and metrics, and every ExternalSecret's status and every
+ * Event in the cluster (the apiserver may be gone already: then only what is at hand).
+ */
+async function scanForLeaks(kubeconfig: string, texts: Record<string, string>, test: string): Promise<void> {
+  const get = async (what: string): Promise<string> => {
+    const out = await new Deno.Command("kubectl", {
+      args: [`--kubeconfig=${kubeconfig}`, "get", what, "-A", "-o", "json", "--request-timeout=5s"],
+      stdout: "piped",
+      stderr: "null",
+    }).output().catch(() => undefined);
+    if (!out?.success) return "";
+    const items = (JSON.parse(new TextDecoder().decode(out.stdout)) as { items?: Record<string, unknown>[] }).items ??
+      [];
+    return JSON.stringify(items.map((i) => what === "events" ? [i["message"], i["reason"]] : i["status"]));
+  };
+  const hits = findLeaks({
+    ...texts,
+    "ExternalSecret status": await get("externalsecrets"),
+    Events: await get("events"),
+  });
+  reportLeaks(test, hits);
+}
+
 /** Starts the bundled controller against a control plane and the Azure emulators; resolves once it is ready. */
 export async function startController(opts: ControllerOptions): Promise<ControllerProcess> {
+  const caller = callerTest();
   const bundlePath = await bundle("controller/main.ts", "kv-operator");
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
@@ -156,6 +188,8 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       return undefined;
     },
     stop: async (signal = "SIGTERM", timeoutMs = 20_000) => {
+      const metrics = await fetch(`${proc.metricsUrl}/metrics`, { signal: AbortSignal.timeout(2000) })
+        .then((r) => r.text()).catch(() => "");
       try {
         child.kill(signal);
       } catch { /* already gone */ }
@@ -167,6 +201,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       const s = await status;
       clearTimeout(t);
       await pumps;
+      await scanForLeaks(opts.kubeconfig, { "the controller's output": raw, "/metrics": metrics }, caller);
       return s.code;
     },
   };

@@ -3,6 +3,7 @@
 // calls them directly. Errors carry Key Vault's status, code and message.
 import { createPublicKey, generateKeyPair, type JsonWebKey, X509Certificate } from "node:crypto";
 import { promisify } from "node:util";
+import { addCanary } from "../leak_check.ts";
 import { isValidObjectName, isVersionId, newVersionId } from "./names.ts";
 import { certificateThumbprints, generateCertificate, pemToDer, toPfx } from "./x509.ts";
 
@@ -191,6 +192,7 @@ export class Vault {
 
   setSecret(name: string, input: SetSecretInput, managed?: { kid: string; version: string }): SecretVersion {
     checkName(name);
+    addCanary(input.value);
     if (new TextEncoder().encode(input.value).length > MAX_SECRET_VALUE_BYTES) {
       throw new KvError(400, "BadParameter", "Secret value exceeds the maximum allowed size of 25 KB.");
     }
