@@ -18,7 +18,8 @@ export const VERSION = "0.1.0";
 const EXIT_CODES = `
 Exit codes:
   0  success (status, sync --wait, vault set --sync --wait: every ExternalSecret concerned is Ready)
-  1  error: the API refused (Forbidden, NotFound...), Key Vault or Entra ID failed, cluster unreachable, bad file
+  1  error: the API refused (Forbidden, NotFound...), Key Vault or Entra ID failed, bad file, a cluster unreachable
+     or without the CRDs (over several contexts: any cluster that could not answer)
   2  usage error: unknown flag, missing or conflicting arguments
   3  not all Ready: status listed one that is not Ready, or a --wait ended failed, ignored or timed out`;
 
@@ -31,6 +32,10 @@ Examples:
       --name docker-config-json --file new.json --sync --wait   # rotate, and see the cluster follow
   kubectl externalsecret render -f es.yaml --values values.yaml # render the target Secret offline
 ${EXIT_CODES}
+
+Fleets: --context a,b (repeatable), --all-contexts or --contexts-from FILE run status and sync over many
+clusters (--parallel N at once, default 32; --request-timeout per request, default 10s),
+with a CLUSTER column, a row per cluster that cannot answer, and a summary line on stderr.
 
 Secret values are never printed, except by render (they are your own input).
 Environment: KUBECONFIG; NO_COLOR (no colour; colour is used only on a terminal);
@@ -147,11 +152,11 @@ export function program(out: Output, setCode: (code: number) => void): Command {
 
   root.command("status")
     .description("show ExternalSecrets: a table, or one in detail")
-    .argument("[name]", "an ExternalSecret (detailed view)")
+    .argument("[names...]", "ExternalSecrets (detailed view; in a fleet run, their rows)")
     .addHelpText("after", STATUS_HELP)
-    .action(async (name: string | undefined, _o: unknown, cmd: Command) => {
+    .action(async (names: string[], _o: unknown, cmd: Command) => {
       const { runStatus } = await import("./status.ts");
-      setCode(await runStatus(name, globalFlags(cmd), out));
+      setCode(await runStatus(names, globalFlags(cmd), out));
     });
 
   root.command("sync")

@@ -8,10 +8,18 @@
  * @module
  */
 import { type ExternalSecret, externalSecrets, parseGoDuration, syncedResourceVersion } from "../mod.ts";
-import { annotationsPatch, type CoreEvent, coreEvents, isNotFound, type KubeClient } from "../controller/kube/mod.ts";
-import { describeError, ExitCode, UsageError } from "./errors.ts";
+import {
+  annotationsPatch,
+  type CoreEvent,
+  coreEvents,
+  isNotFound,
+  KubeApiError,
+  type KubeClient,
+} from "../controller/kube/mod.ts";
+import { describeError, ExitCode, isCrdMissing, UsageError } from "./errors.ts";
 import { type GlobalFlags, requireOutput, type Scope, scopeOf } from "./global.ts";
-import { openSession } from "./session.ts";
+import { fleetContexts, forEachCluster, rerunIfInsecure, summaryLine } from "./fleet.ts";
+import { openSession, type Session } from "./session.ts";
 import { humanDuration, type Output } from "./output.ts";
 import { FORCE_SYNC_ANNOTATION, forceSyncIgnored, listAll, readiness } from "./summary.ts";
 
@@ -306,6 +314,8 @@ async function selectTargets(
       try {
         items.push(await client.get(externalSecrets, n, { namespace: scope.namespace! }));
       } catch (e) {
+        // Only a name's own failures are per name; an unreachable cluster or missing CRDs end the cluster's run.
+        if (!isNotFound(e) && !(e instanceof KubeApiError && e.status === 403) || isCrdMissing(e)) throw e;
         out.error(describeError(e));
         errors++;
       }
@@ -360,6 +370,50 @@ export async function forceSyncAll(
   return { requests, errors };
 }
 
+/** What `sync` did in one cluster. */
+export interface ClusterSync {
+  requested: number;
+  outcomes: SyncOutcome[];
+  hadErrors: boolean;
+  code: number;
+}
+
+/** `sync` in one cluster (its session): select, request, optionally wait; prints as it goes. */
+async function syncCluster(
+  session: Session,
+  names: string[],
+  opts: SyncOptions,
+  flags: GlobalFlags,
+  out: Output,
+  timeoutMs: number,
+): Promise<ClusterSync> {
+  const client = session.client;
+  const scope = scopeOf(flags, client.namespace);
+  const { items, errors: getErrors } = await selectTargets(client, names, flags, scope, out);
+  if (items.length === 0 && getErrors === 0) {
+    out.err(
+      scope.namespace === undefined ? "No resources found" : `No resources found in ${scope.namespace} namespace.`,
+    );
+    return { requested: 0, outcomes: [], hadErrors: false, code: ExitCode.Ok };
+  }
+  const baseline = opts.wait ? await readBaseline(client, items.map((es) => es.metadata.namespace!)) : undefined;
+  const { requests, errors } = await forceSyncAll(client, items, out, (req) => {
+    const id = `externalsecret.external-secrets.io/${req.es.metadata.name}`;
+    if (flags.output === "name") out.out(id);
+    else out.out(`${id} sync requested${flags.allNamespaces ? ` (namespace ${req.es.metadata.namespace})` : ""}`);
+  });
+  const hadErrors = errors + getErrors > 0;
+  if (!opts.wait) {
+    return { requested: requests.length, outcomes: [], hadErrors, code: hadErrors ? ExitCode.Error : ExitCode.Ok };
+  }
+  const outcomes = await waitForSyncs(client, requests, {
+    timeoutMs,
+    baseline,
+    onOutcome: (o) => (flags.output === "name" ? undefined : out.out(outcomeLine(o, out))),
+  });
+  return { requested: requests.length, outcomes, hadErrors, code: exitCodeOf(outcomes, hadErrors) };
+}
+
 /** Runs `sync`; returns the exit code. */
 export async function runSync(names: string[], opts: SyncOptions, flags: GlobalFlags, out: Output): Promise<number> {
   requireOutput(flags, ["name"], "sync");
@@ -374,32 +428,40 @@ export async function runSync(names: string[], opts: SyncOptions, flags: GlobalF
   }
   if (opts.waitTimeout !== undefined && !opts.wait) throw new UsageError("--wait-timeout needs --wait");
   const timeoutMs = opts.waitTimeout !== undefined ? parseTimeout(opts.waitTimeout) : DEFAULT_WAIT_MS;
-  const session = await openSession(flags, (w) => out.warn(w));
-  const client = session.client;
-  try {
-    const scope = scopeOf(flags, client.namespace);
-    const { items, errors: getErrors } = await selectTargets(client, names, flags, scope, out);
-    if (items.length === 0 && getErrors === 0) {
-      out.err(
-        scope.namespace === undefined ? "No resources found" : `No resources found in ${scope.namespace} namespace.`,
-      );
-      return ExitCode.Ok;
+  const contexts = await fleetContexts(flags);
+  const rerun = await rerunIfInsecure(flags, contexts ?? [flags.context]);
+  if (rerun !== undefined) return rerun;
+  if (contexts === undefined) {
+    const session = await openSession(flags, (w) => out.warn(w));
+    try {
+      return (await syncCluster(session, names, opts, flags, out, timeoutMs)).code;
+    } finally {
+      session.close();
     }
-    const baseline = opts.wait ? await readBaseline(client, items.map((es) => es.metadata.namespace!)) : undefined;
-    const { requests, errors } = await forceSyncAll(client, items, out, (req) => {
-      const id = `externalsecret.external-secrets.io/${req.es.metadata.name}`;
-      if (flags.output === "name") out.out(id);
-      else out.out(`${id} sync requested${flags.allNamespaces ? ` (namespace ${req.es.metadata.namespace})` : ""}`);
-    });
-    const hadErrors = errors + getErrors > 0;
-    if (!opts.wait) return hadErrors ? ExitCode.Error : ExitCode.Ok;
-    const outcomes = await waitForSyncs(client, requests, {
-      timeoutMs,
-      baseline,
-      onOutcome: (o) => (flags.output === "name" ? undefined : out.out(outcomeLine(o, out))),
-    });
-    return exitCodeOf(outcomes, hadErrors);
-  } finally {
-    session.close();
   }
+  // A fleet: each cluster's lines carry its context; a cluster that fails is a line, not the end of the run.
+  const results = await forEachCluster(contexts, flags, out, (session, context, own) => {
+    const mine = out.prefixed(`[${context}] `);
+    return syncCluster(session, names, opts, own, mine, timeoutMs);
+  });
+  let done = 0;
+  let notDone = 0;
+  for (const r of results) {
+    if (!r.ok) {
+      out.out(`[${r.context}] ${out.red(r.problem.reason)}: ${r.problem.message}`);
+      continue;
+    }
+    if (r.value.hadErrors) notDone++;
+    if (opts.wait) {
+      for (const o of r.value.outcomes) o.state === "ready" ? done++ : notDone++;
+    } else done += r.value.requested;
+  }
+  out.err(summaryLine(results, {
+    what: "ExternalSecrets",
+    ready: done,
+    notReady: notDone,
+    ...(opts.wait ? {} : { readyWord: "requested", notReadyWord: "failed" }),
+  }));
+  if (results.some((r) => !r.ok || r.value.code === ExitCode.Error)) return ExitCode.Error;
+  return results.some((r) => r.ok && r.value.code === ExitCode.NotReady) ? ExitCode.NotReady : ExitCode.Ok;
 }

@@ -1,0 +1,282 @@
+/**
+ * The plugin over a fleet, through the real kubectl: two real control planes with the controller on each (the seed's
+ * store and `jenkins/regcred` in both, one vault in the emulator), a third control plane without the CRDs, a context
+ * whose port nobody listens on, and one whose listener accepts and never answers — all in one kubeconfig.
+ */
+// deno-lint-ignore-file no-console -- the timings are printed for the report, never asserted on speed
+import assert from "node:assert/strict";
+import { parse as parseYaml, stringify } from "yaml";
+import type { Secret } from "../../controller/kube/types.ts";
+import { startAzureEmulators } from "../harness/azure/mod.ts";
+import { type ControlPlane, freePort, startControlPlane } from "../harness/control_plane.ts";
+import { type ControllerProcess, startController } from "../harness/controller_process.ts";
+import { seedStore } from "../harness/scenario.ts";
+import {
+  assertNoSecrets,
+  buildAndInstallPlugin,
+  type BuiltPlugin,
+  decode,
+  eventually,
+  getJson,
+  SEED,
+} from "./plugin_harness.ts";
+
+const CLIENT_ID = "5f0c5d0e-3c1b-4c8e-9a51-0d6f3b2a7c11";
+const CLIENT_SECRET = "fleet-store-client-secret";
+const auth = (pw: string): string => JSON.stringify({ auths: { "zaldre.azurecr.io": { auth: btoa(`puller:${pw}`) } } });
+const V1 = auth("fleet-first-password");
+const V2 = auth("fleet-rotated-password");
+
+/** Columns of a kubectl-style table line. */
+function cols(line: string): string[] {
+  return line.trim().split(/ {3,}/);
+}
+
+/** The table's rows keyed by their first column (CLUSTER). */
+function rowsByCluster(stdout: string): Map<string, string[][]> {
+  const out = new Map<string, string[][]>();
+  for (const line of stdout.trimEnd().split("\n").slice(1)) {
+    const c = cols(line);
+    out.set(c[0]!, [...out.get(c[0]!) ?? [], c]);
+  }
+  return out;
+}
+
+// deno-lint-ignore no-explicit-any -- kubeconfig documents are plain YAML
+type Doc = Record<string, any>;
+
+/** One kubeconfig holding each control plane's admin as context NAME, plus extra contexts. */
+async function fleetKubeconfig(
+  path: string,
+  planes: Record<string, ControlPlane>,
+  extra: Record<string, { server: string; insecure?: boolean; user?: string }>,
+): Promise<void> {
+  const clusters: Doc[] = [];
+  const users: Doc[] = [];
+  const contexts: Doc[] = [];
+  for (const [name, cp] of Object.entries(planes)) {
+    const k = parseYaml(await Deno.readTextFile(cp.kubeconfigPath)) as Doc;
+    clusters.push({ name, cluster: k.clusters[0].cluster });
+    users.push({ name, user: k.users.find((u: Doc) => u.name === "admin").user });
+    contexts.push({ name, context: { cluster: name, user: name, namespace: "jenkins" } });
+  }
+  for (const [name, e] of Object.entries(extra)) {
+    clusters.push({ name, cluster: { server: e.server, ...(e.insecure ? { "insecure-skip-tls-verify": true } : {}) } });
+    contexts.push({ name, context: { cluster: name, user: e.user ?? Object.keys(planes)[0], namespace: "jenkins" } });
+  }
+  await Deno.writeTextFile(
+    path,
+    stringify({ apiVersion: "v1", kind: "Config", clusters, users, contexts, "current-context": contexts[0]!.name }),
+  );
+}
+
+/** A TCP listener that accepts connections and never answers (a hung apiserver or load balancer). */
+function silentListener(): { port: number; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const held: Deno.Conn[] = [];
+  (async () => {
+    try {
+      for await (const c of listener) held.push(c);
+    } catch {
+      // closed
+    }
+  })();
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    close: () => {
+      for (const c of held) {
+        try {
+          c.close();
+        } catch {
+          // already closed by the peer
+        }
+      }
+      listener.close();
+    },
+  };
+}
+
+Deno.test("kubectl externalsecret over a fleet: contexts, CLUSTER column, unreachable and CRD-less rows, one exit code", async (t) => {
+  const east = await startControlPlane();
+  const west = await startControlPlane();
+  const bare = await startControlPlane({ crds: false });
+  const az = await startAzureEmulators({ vaults: ["zaldre"] });
+  const silent = silentListener();
+  const dir = await Deno.makeTempDir({ prefix: "kv-fleet-" });
+  const controllers: ControllerProcess[] = [];
+  let plugin: BuiltPlugin | undefined;
+  try {
+    az.setSecret("zaldre", "docker-config-json", V1, { contentType: "application/json" });
+    for (const cp of [east, west]) {
+      await seedStore(cp, az, { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, access: "write" });
+      const r = await cp.kubectl(["apply", "--server-side", "-f", `${SEED}01-externalsecret-regcred.yaml`]);
+      assert.equal(r.code, 0, r.stderr);
+      controllers.push(
+        await startController({
+          kubeconfig: cp.kubeconfigPath,
+          authorityHost: az.authorityHost,
+          caCertPath: Deno.env.get("NODE_EXTRA_CA_CERTS") ?? az.caCertPath,
+        }),
+      );
+    }
+    const kubeconfig = `${dir}/fleet.kubeconfig`;
+    await fleetKubeconfig(kubeconfig, { east, west, bare }, {
+      down: { server: `https://127.0.0.1:${freePort()}` },
+      hang: { server: `https://127.0.0.1:${silent.port}` },
+    });
+    plugin = await buildAndInstallPlugin(east, {
+      NO_COLOR: "1",
+      KUBECONFIG: kubeconfig,
+      AZURE_AUTHORITY_HOST: az.authorityHost,
+      KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: "true",
+    });
+    const k = plugin.kubectl;
+    for (const cp of [east, west]) {
+      await eventually("regcred synced", async () => {
+        return decode(await getJson<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]), ".dockerconfigjson") === V1;
+      });
+    }
+
+    await t.step(
+      "status -A --all-contexts: a CLUSTER column, every cluster a row, the hung one within its timeout, exit 1",
+      async () => {
+        const started = Date.now();
+        const r = await k(["status", "-A", "--all-contexts", "--request-timeout=2s"]);
+        const elapsed = Date.now() - started;
+        assert.equal(r.code, 1, r.stdout + r.stderr);
+        const lines = r.stdout.trimEnd().split("\n");
+        assert.deepEqual(cols(lines[0]!).slice(0, 6), ["CLUSTER", "NAMESPACE", "NAME", "STORE", "READY", "REASON"]);
+        const rows = rowsByCluster(r.stdout);
+        assert.deepEqual([...rows.keys()], ["east", "west", "bare", "down", "hang"], "in the kubeconfig's order");
+        for (const c of ["east", "west"]) {
+          assert.deepEqual(rows.get(c)!.map((row) => row.slice(1, 6)), [
+            ["jenkins", "regcred", "css/azure-keyvault-cluster-store", "True", "SecretSynced"],
+          ]);
+        }
+        assert.equal(rows.get("bare")![0]![5], "CRDsMissing");
+        assert.match(rows.get("bare")![0]!.at(-1)!, /doesn't have a resource type "externalsecrets"/);
+        assert.equal(rows.get("down")![0]![5], "Unreachable");
+        assert.match(rows.get("down")![0]!.at(-1)!, /unreachable|refused/i);
+        assert.equal(rows.get("hang")![0]![5], "Unreachable");
+        assert.match(rows.get("hang")![0]!.at(-1)!, /no answer from https:\/\/127\.0\.0\.1:\d+ within 2000 ms/);
+        assert.match(
+          r.stderr,
+          /^5 clusters: 2 answered, 1 without the CRDs, 2 unreachable; 2 ExternalSecrets: 2 Ready, 0 not Ready$/m,
+        );
+        assert.ok(elapsed < 15_000, `the hung cluster is reported within its timeout (took ${elapsed} ms)`);
+        console.log(`status -A --all-contexts over 5 contexts (2 answering, --request-timeout=2s): ${elapsed} ms`);
+      },
+    );
+
+    await t.step("--context repeated or comma-separated, --contexts-from FILE: exit 0 when all are Ready", async () => {
+      for (const args of [["--context", "east,west"], ["--context", "east", "--context", "west"]]) {
+        const r = await k(["status", ...args]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.deepEqual([...rowsByCluster(r.stdout).keys()], ["east", "west"]);
+        assert.match(r.stderr, /^2 clusters: 2 answered; 2 ExternalSecrets: 2 Ready, 0 not Ready$/m);
+      }
+      await Deno.writeTextFile(`${dir}/contexts.txt`, "# the production pair\nwest\n\neast  # primary\n");
+      const r = await k(["status", "--contexts-from", `${dir}/contexts.txt`, "--no-headers"]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const lines = r.stdout.trimEnd().split("\n");
+      assert.deepEqual(lines.map((l) => cols(l).slice(0, 2)), [["west", "regcred"], ["east", "regcred"]]);
+      const piped = await k(["status", "--contexts-from", "-", "-o", "name"], { stdin: "east\n" });
+      assert.equal(piped.code, 0, piped.stderr);
+      assert.equal(piped.stdout, "east\texternalsecret.external-secrets.io/regcred\n");
+      const missing = await k(["status", "--contexts-from", `${dir}/nope.txt`]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /cannot read --contexts-from .*nope\.txt/);
+    });
+
+    await t.step("status NAME over contexts: its row per cluster; a CRD-less cluster says so", async () => {
+      const r = await k(["status", "regcred", "--context", "east,bare"]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const rows = rowsByCluster(r.stdout);
+      assert.equal(rows.get("east")![0]![1], "regcred");
+      assert.equal(rows.get("bare")![0]![4], "CRDsMissing");
+      const nf = await k(["status", "regcred", "nosuch", "--context", "east,west"]);
+      assert.equal(nf.code, 3, nf.stdout + nf.stderr);
+      assert.deepEqual(rowsByCluster(nf.stdout).get("west")!.map((row) => [row[1], row[4]]), [
+        ["regcred", "SecretSynced"],
+        ["nosuch", "NotFound"],
+      ]);
+      const one = await k(["status", "--context", "bare"]);
+      assert.equal(one.code, 1);
+      assert.equal(one.stdout, "");
+      assert.match(
+        one.stderr,
+        /^error: the server doesn't have a resource type "externalsecrets" \(the external-secrets\.io\/v1 CRDs are not installed/m,
+      );
+    });
+
+    await t.step("status --all-contexts -o json: a versioned FleetStatus document", async () => {
+      const r = await k(["status", "--context", "east,down", "-o", "json"]);
+      assert.equal(r.code, 1, r.stderr);
+      const doc = JSON.parse(r.stdout);
+      assert.equal(doc.apiVersion, "kubectl-externalsecret.kv-operator.io/v1");
+      assert.equal(doc.kind, "FleetStatus");
+      assert.deepEqual(doc.clusters.map((c: Doc) => [c.context, c.reachable, c.items.length]), [
+        ["east", true, 1],
+        ["down", false, 0],
+      ]);
+      assert.equal(doc.clusters[1].reason, "Unreachable");
+    });
+
+    await t.step("sync --wait over contexts: lines per cluster, exit 0; an unreachable one makes it 1", async () => {
+      const r = await k(["sync", "regcred", "--context", "east,west", "--wait"]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      for (const c of ["east", "west"]) {
+        assert.match(
+          r.stdout,
+          new RegExp(`^\\[${c}\\] externalsecret\\.external-secrets\\.io/regcred sync requested$`, "m"),
+        );
+        assert.match(r.stdout, new RegExp(`^\\[${c}\\] jenkins/regcred: Ready \\(.*\\) after \\d+\\.\\ds$`, "m"));
+      }
+      assert.match(r.stderr, /^2 clusters: 2 answered; 2 ExternalSecrets: 2 Ready, 0 not Ready$/m);
+      const down = await k(["sync", "regcred", "--context", "east,down", "--request-timeout=2s"]);
+      assert.equal(down.code, 1, down.stdout + down.stderr);
+      assert.match(down.stdout, /^\[east\] externalsecret\.external-secrets\.io\/regcred sync requested$/m);
+      assert.match(down.stdout, /^\[down\] Unreachable: /m);
+      assert.match(down.stderr, /^2 clusters: 1 answered, 1 unreachable; 1 ExternalSecret: 1 requested, 0 failed$/m);
+    });
+
+    await t.step("timing: status --all-contexts over 50 unreachable contexts (parallel, bounded)", async () => {
+      const extra: Record<string, { server: string }> = {};
+      for (let i = 0; i < 25; i++) extra[`down-${i}`] = { server: `https://127.0.0.1:${freePort()}` };
+      for (let i = 0; i < 25; i++) extra[`hang-${i}`] = { server: `https://127.0.0.1:${silent.port}` };
+      const many = `${dir}/many.kubeconfig`;
+      await fleetKubeconfig(many, {}, extra);
+      const started = Date.now();
+      const r = await k(["status", "--all-contexts", "--request-timeout=2s"], { env: { KUBECONFIG: many } });
+      const elapsed = Date.now() - started;
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.stdout.trimEnd().split("\n").length, 51);
+      assert.match(r.stderr, /^50 clusters: 0 answered, 50 unreachable; 0 ExternalSecrets/m);
+      console.log(
+        `status --all-contexts over 50 unreachable contexts (25 refused, 25 hung, 2s timeout): ${elapsed} ms`,
+      );
+      const serial = Date.now();
+      const r1 = await k(["status", "--all-contexts", "--request-timeout=1s", "--parallel=25"], {
+        env: { KUBECONFIG: many },
+      });
+      assert.equal(r1.code, 1);
+      console.log(`... with --parallel=25 and a 1s timeout: ${Date.now() - serial} ms`);
+      const two = Date.now();
+      const r2 = await k(["status", "-A", "--context", "east,west"]);
+      assert.equal(r2.code, 0, r2.stderr);
+      console.log(`status -A over 2 clusters: ${Date.now() - two} ms`);
+    });
+
+    await t.step("no secret value appeared in the plugin's output", () => {
+      const text = plugin!.runs().map((r) => r.stdout + r.stderr).join("\n");
+      assertNoSecrets(text, [V1, V2, "fleet-first-password", "fleet-rotated-password", CLIENT_SECRET]);
+    });
+  } finally {
+    for (const c of controllers) await c.stop();
+    await plugin?.cleanup();
+    silent.close();
+    await Deno.remove(dir, { recursive: true });
+    await az.stop();
+    for (const cp of [east, west, bare]) await cp.stop();
+  }
+});
