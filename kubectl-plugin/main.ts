@@ -33,8 +33,8 @@ Examples:
   kubectl externalsecret render -f es.yaml --values values.yaml # render the target Secret offline
 ${EXIT_CODES}
 
-Fleets: --context a,b (repeatable), --all-contexts or --contexts-from FILE run status and sync over many
-clusters (--parallel N at once, default 32; --request-timeout per request, default 10s),
+Fleets: --context a,b (repeatable), --all-contexts or --contexts-from FILE run status, sync, where-used and
+vault set --sync over many clusters (--parallel N at once, default 32; --request-timeout per request, default 10s),
 with a CLUSTER column, a row per cluster that cannot answer, and a summary line on stderr.
 
 Secret values are never printed, except by render (they are your own input).
@@ -97,8 +97,12 @@ Emulators and sovereign proxies: --azure-authority-host or AZURE_AUTHORITY_HOST 
 instance discovery), --azure-disable-challenge-resource-verification or
 KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION=true (accept a vault whose host is not *.vault.azure.net).
 
-Exit codes: 0 written (with --sync --wait: every target holds the new value), 1 error, 2 usage, 3 some target
-did not get the value (failed, ignored, timed out).
+Over several contexts (--context a,b, --all-contexts, --contexts-from): the vault is written once (through the
+first context that reaches the store), then each cluster's consumers are force-synced in waves (--wave-size N,
+default all); once more than --max-failures N clusters (default 0) failed, the rest are skipped.
+
+Exit codes: 0 written (with --sync --wait: every target, in every cluster, holds the new value), 1 error (or a
+cluster failed), 2 usage, 3 some target did not get the value (failed, ignored, timed out, skipped).
 
 RBAC: get clustersecretstores (--cluster-store) or get secretstores (--store); with the store's credentials also
 get on the Secrets its authSecretRef names (or create serviceaccounts/token for a referenced workload identity).
@@ -108,10 +112,28 @@ Key Vault: the identity used needs permission to set secrets (e.g. "Key Vault Se
 Examples:
   kubectl externalsecret vault set --cluster-store azure-keyvault-cluster-store --name docker-config-json \\
       --file new.json --sync --wait
+  kubectl externalsecret vault set --cluster-store azure-keyvault-cluster-store --name docker-config-json \\
+      --file new.json --sync --wait --all-contexts --wave-size 10
   kubectl externalsecret vault set --store jenkins-secretstore -n jenkins --name api-key < key.txt
   kubectl externalsecret vault set --cluster-store css --name db-password --file pw.txt --use-local-credentials
   kubectl externalsecret vault set --cluster-store css --name cfg --file cfg.json --content-type application/json \\
       --tag owner=ci --tag rotated-by=$USER`;
+
+const WHERE_USED_HELP = `
+Lists every ExternalSecret (and ClusterExternalSecret, where ESO's CRD is served) whose spec.data[].remoteRef.key
+or dataFrom[].extract.key names KEY, in all namespaces unless -n narrows it: NAMESPACE, KIND, NAME, STORE,
+SECRET KEYS (the target keys it fills), VERSION (latest, or the pinned version) and READY. Over several contexts
+(--context a,b, --all-contexts, --contexts-from) a CLUSTER column is added, a cluster that cannot answer is a row
+with the reason, and a summary line goes to stderr. -o json|yaml prints a WhereUsed document
+(apiVersion kubectl-externalsecret.kv-operator.io/v1).
+
+Exit codes: 0 answered (whether or not anything reads KEY), 1 a cluster could not answer, 2 usage.
+
+RBAC: list externalsecrets.external-secrets.io (all namespaces, or -n); list clusterexternalsecrets when served.
+
+Examples:
+  kubectl externalsecret where-used docker-config-json
+  kubectl externalsecret where-used docker-config-json --cluster-store azure-keyvault-cluster-store --all-contexts`;
 
 const RENDER_HELP = `
 Renders the target Secret of each ExternalSecret in FILE offline (no cluster, no vault) with the controller's
@@ -171,6 +193,17 @@ export function program(out: Output, setCode: (code: number) => void): Command {
       setCode(await runSync(names, o, globalFlags(cmd), out));
     });
 
+  root.command("where-used")
+    .description("which ExternalSecrets read a Key Vault secret, through which store, and their state")
+    .argument("<key>", "the Key Vault secret (NAME or secret/NAME)")
+    .option("--store <name>", "only references through this SecretStore")
+    .option("--cluster-store <name>", "only references through this ClusterSecretStore")
+    .addHelpText("after", WHERE_USED_HELP)
+    .action(async (key: string, o: { store?: string; clusterStore?: string }, cmd: Command) => {
+      const { runWhereUsed } = await import("./where_used.ts");
+      setCode(await runWhereUsed(key, o, globalFlags(cmd), out));
+    });
+
   const vault = root.command("vault").description("write Key Vault secrets through a store");
   vault.command("set")
     .description("set a Key Vault secret through a store's credentials (or yours), optionally sync and wait")
@@ -185,6 +218,8 @@ export function program(out: Output, setCode: (code: number) => void): Command {
     .option("--sync", "then force-sync every ExternalSecret in scope that reads this key through this store")
     .option("--wait", "with --sync: wait until each target Secret holds the new value (--wait=TIMEOUT, default 60s)")
     .addOption(new Option("--wait-timeout <duration>").hideHelp())
+    .option("--wave-size <n>", "over several contexts: sync this many clusters at a time (default: all)")
+    .option("--max-failures <n>", "over several contexts: start no new wave once more clusters failed (default 0)")
     .option("--azure-authority-host <url>", "Entra ID authority (default $AZURE_AUTHORITY_HOST; emulators, proxies)")
     .option(
       "--azure-disable-challenge-resource-verification",

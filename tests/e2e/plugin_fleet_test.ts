@@ -267,6 +267,163 @@ Deno.test("kubectl externalsecret over a fleet: contexts, CLUSTER column, unreac
       console.log(`status -A over 2 clusters: ${Date.now() - two} ms`);
     });
 
+    await t.step(
+      "where-used KEY across contexts: both clusters' jenkins/regcred, the failed ones as rows",
+      async () => {
+        const r = await k(["where-used", "docker-config-json", "--all-contexts", "--request-timeout=2s"]);
+        assert.equal(r.code, 1, r.stdout + r.stderr);
+        const rows = rowsByCluster(r.stdout);
+        assert.deepEqual(cols(r.stdout.split("\n")[0]!), [
+          "CLUSTER",
+          "NAMESPACE",
+          "KIND",
+          "NAME",
+          "STORE",
+          "SECRET KEYS",
+          "VERSION",
+          "READY",
+        ]);
+        for (const c of ["east", "west"]) {
+          assert.deepEqual(rows.get(c), [[
+            c,
+            "jenkins",
+            "ExternalSecret",
+            "regcred",
+            "css/azure-keyvault-cluster-store",
+            "dockerconfig", // the seed's secretKey (its template writes .dockerconfigjson)
+            "latest",
+            "True",
+          ]]);
+        }
+        assert.match(rows.get("bare")![0]!.at(-1)!, /^CRDsMissing: /);
+        assert.match(rows.get("down")![0]!.at(-1)!, /^Unreachable: /);
+        assert.match(r.stderr, /^5 clusters: 2 answered, 1 without the CRDs, 2 unreachable; 2 references: 2 Ready/m);
+        const ok = await k(["where-used", "secret/docker-config-json", "--context", "east,west", "-o", "json"]);
+        assert.equal(ok.code, 0, ok.stderr);
+        const doc = JSON.parse(ok.stdout);
+        assert.equal(doc.kind, "WhereUsed");
+        assert.equal(doc.apiVersion, "kubectl-externalsecret.kv-operator.io/v1");
+        assert.deepEqual(
+          doc.clusters.map((c: Doc) => c.references.map((x: Doc) => `${c.context}:${x.namespace}/${x.name}`)),
+          [
+            ["east:jenkins/regcred"],
+            ["west:jenkins/regcred"],
+          ],
+        );
+        const none = await k(["where-used", "docker-config-json", "--store", "other", "--context", "east"]);
+        assert.equal(none.code, 0, none.stderr);
+        assert.equal(none.stdout, "");
+        assert.match(none.stderr, /No ExternalSecret reads "docker-config-json" through ss\/other/);
+        assert.equal((await k(["where-used", "not a name!"])).code, 2);
+      },
+    );
+
+    const regcred = async (cp: ControlPlane): Promise<string | undefined> =>
+      decode(await getJson<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]), ".dockerconfigjson");
+    const rotate = ["vault", "set", "--cluster-store", "azure-keyvault-cluster-store", "--name", "docker-config-json"];
+
+    await t.step(
+      "fleet rotation: the vault written once, exit 0 only when both clusters' regcred hold it",
+      async () => {
+        await Deno.writeTextFile(`${dir}/v2.json`, V2);
+        const r = await k([...rotate, "--file", `${dir}/v2.json`, "--sync", "--wait", "--context", "east,west"]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        // No polling: exit 0 means both Secrets already hold it.
+        assert.equal(await regcred(east), V2);
+        assert.equal(await regcred(west), V2);
+        assert.equal(az.getSecret("zaldre", "docker-config-json")?.value, V2);
+        assert.equal([...r.stdout.matchAll(/set in Key Vault/g)].length, 1, "written once");
+        assert.match(
+          r.stdout,
+          /^\[east\] secret "docker-config-json" set in Key Vault https:\/\/127\.0\.0\.1:\d+: version [0-9a-f]{32}, /m,
+        );
+        for (const c of ["east", "west"]) {
+          assert.match(
+            r.stdout,
+            new RegExp(
+              `^\\[${c}\\] jenkins/regcred: Ready \\(Secret jenkins/regcred holds the new value\\) after`,
+              "m",
+            ),
+          );
+          assert.match(r.stdout, new RegExp(`^\\[${c}\\] 1/1 ExternalSecrets hold the new value$`, "m"));
+        }
+        assert.match(r.stderr, /^2 clusters: 2 answered; 2 ExternalSecrets: 2 hold the new value, 0 do not$/m);
+      },
+    );
+
+    await t.step("fleet rotation in waves over every context: stops after a failed wave, exit 1", async () => {
+      const v3 = auth("fleet-third-password");
+      await Deno.writeTextFile(`${dir}/v3.json`, v3);
+      const r = await k([
+        ...rotate,
+        "--file",
+        `${dir}/v3.json`,
+        "--sync",
+        "--wait=30s",
+        "--all-contexts",
+        "--wave-size=2",
+        "--request-timeout=2s",
+      ]);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.equal(await regcred(east), v3);
+      assert.equal(await regcred(west), v3);
+      assert.match(r.stdout, /^\[bare\] CRDsMissing: /m);
+      assert.match(r.stdout, /^\[down\] Unreachable: /m);
+      assert.match(r.stdout, /^\[hang\] Skipped: not synced, 2 cluster\(s\) failed \(--max-failures 0\)$/m);
+      assert.doesNotMatch(r.stdout, /^\[hang\] Unreachable/m, "the third wave never started");
+      assert.match(r.stderr, /; 1 cluster\(s\) skipped$/m);
+      assert.equal((await k([...rotate, "--value", "x", "--wave-size=1"])).code, 2, "waves need several contexts");
+      assertNoSecrets(r.stdout + r.stderr, [v3, "fleet-third-password"]);
+    });
+
+    await t.step("kubectl conventions: -o jsonpath= and custom-columns=, --no-headers, --as/--as-group", async () => {
+      const jp = await k(["status", "--context", "east", "-o", "jsonpath={.items[*].metadata.name}"]);
+      assert.equal(jp.code, 0, jp.stderr);
+      assert.equal(jp.stdout, "regcred\n");
+      const range = await k([
+        "status",
+        "--context",
+        "east,west",
+        "-o",
+        `jsonpath={range .clusters[*]}{.context}={.items[0].status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}`,
+      ]);
+      assert.equal(range.code, 0, range.stderr);
+      assert.equal(range.stdout, "east=True\nwest=True\n");
+      const cc = await k([
+        "status",
+        "--context",
+        "east",
+        "-o",
+        "custom-columns=ES:.metadata.name,KEY:.spec.data[0].remoteRef.key",
+      ]);
+      assert.equal(cc.code, 0, cc.stderr);
+      assert.equal(cc.stdout, "ES        KEY\nregcred   docker-config-json\n");
+      const bare = await k(["status", "--context", "east", "--no-headers"]);
+      assert.equal(bare.code, 0, bare.stderr);
+      assert.match(bare.stdout, /^regcred {3}css\/azure-keyvault-cluster-store {3}True /);
+      const as = await k(["status", "--context", "east", "--as", "mallory", "--as-group", "nobody"]);
+      assert.equal(as.code, 1, as.stdout + as.stderr);
+      assert.match(
+        as.stderr,
+        /Forbidden\): you \(user "mallory"\) cannot list externalsecrets\.external-secrets\.io in namespace "jenkins"/,
+      );
+      const noUser = await k(["status", "--as-group", "nobody"]);
+      assert.equal(noUser.code, 2);
+      assert.match(noUser.stderr, /--as-group needs --as/);
+    });
+
+    await t.step("insecure-skip-tls-verify is honoured like kubectl, with its warning", async () => {
+      const loose = `${dir}/loose.kubeconfig`;
+      await fleetKubeconfig(loose, { east }, { loose: { server: east.server, insecure: true, user: "east" } });
+      const r = await k(["status", "--context", "loose"], { env: { KUBECONFIG: loose } });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /^NAME {3}.*\nregcred {3}/);
+      assert.match(r.stderr, /Warning: the server's certificate for https:\/\/127\.0\.0\.1:\d+ will not be checked/);
+      const both = await k(["status", "--context", "east,loose"], { env: { KUBECONFIG: loose } });
+      assert.equal(both.code, 0, both.stdout + both.stderr);
+      assert.deepEqual([...rowsByCluster(both.stdout).keys()], ["east", "loose"]);
+    });
+
     await t.step("no secret value appeared in the plugin's output", () => {
       const text = plugin!.runs().map((r) => r.stdout + r.stderr).join("\n");
       assertNoSecrets(text, [V1, V2, "fleet-first-password", "fleet-rotated-password", CLIENT_SECRET]);
