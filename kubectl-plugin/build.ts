@@ -12,6 +12,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console -- a build script: its output is for people.
+import { kubectlCompleteScript } from "./completion.ts";
 
 /** The permissions the plugin runs with: the apiserver and vaults (net), kubeconfig and files (read), KUBECONFIG and
  * AZURE_* (env), node:os/tls (sys), exec credential plugins and `az` (run). */
@@ -109,6 +110,9 @@ export async function buildPlugin(outRoot: string = ROOT): Promise<string> {
     wrapperScript(Deno.execPath(), `${outRoot}${BUNDLE_DIR}/main.js`, PLUGIN_PERMISSIONS),
   );
   await Deno.chmod(wrapper, 0o755);
+  const completer = `${outRoot}${BIN_DIR}/kubectl_complete-externalsecret`;
+  await Deno.writeTextFile(completer, kubectlCompleteScript());
+  await Deno.chmod(completer, 0o755);
   return wrapper;
 }
 

@@ -8,7 +8,7 @@
  * @module
  */
 import { Command, CommanderError, Option } from "commander";
-import { describeError, ExitCode, exitCodeOf } from "./errors.ts";
+import { describeError, ExitCode, exitCodeOf, UsageError } from "./errors.ts";
 import { addGlobalFlags, expandWaitFlag, globalFlags } from "./global.ts";
 import { Output, processStreams } from "./output.ts";
 
@@ -135,6 +135,19 @@ Examples:
   kubectl externalsecret where-used docker-config-json
   kubectl externalsecret where-used docker-config-json --cluster-store azure-keyvault-cluster-store --all-contexts`;
 
+const COMPLETION_HELP = `
+kubectl (1.26 or later) completes "kubectl externalsecret ..." itself when kubectl's own completion is set up and
+the executable kubectl_complete-externalsecret (written beside kubectl-externalsecret by build:plugin) is on PATH.
+This script is for running kubectl-externalsecret directly. Commands, flags, contexts (--context, also after a
+comma), namespaces, ExternalSecret and store names are completed; names come from the cluster within 2 s.
+
+RBAC: none beyond what listing names needs (list namespaces, externalsecrets, secretstores, clustersecretstores).
+
+Examples:
+  source <(kubectl-externalsecret completion bash)
+  kubectl-externalsecret completion zsh > "\${fpath[1]}/_kubectl-externalsecret"
+  kubectl-externalsecret completion fish | source`;
+
 const RENDER_HELP = `
 Renders the target Secret of each ExternalSecret in FILE offline (no cluster, no vault) with the controller's
 template engine (Go text/template, Sprig, ESO functions). The values file is a YAML map of secretKey: value, the
@@ -231,6 +244,19 @@ export function program(out: Output, setCode: (code: number) => void): Command {
       setCode(await runVaultSet(o, globalFlags(cmd), out));
     });
 
+  root.command("completion")
+    .description("print a shell completion script (bash, zsh, fish) for kubectl-externalsecret")
+    .argument("<shell>", "bash, zsh or fish")
+    .addHelpText("after", COMPLETION_HELP)
+    .action(async (shell: string) => {
+      const { COMPLETION_SHELLS, completionScript } = await import("./completion.ts");
+      if (!(COMPLETION_SHELLS as readonly string[]).includes(shell)) {
+        throw new UsageError(`unsupported shell "${shell}" (supported: ${COMPLETION_SHELLS.join(", ")})`);
+      }
+      out.out(completionScript(shell as typeof COMPLETION_SHELLS[number]));
+      setCode(ExitCode.Ok);
+    });
+
   root.command("render")
     .description("render an ExternalSecret's target Secret offline from values you supply (prints them)")
     .option("-f, --filename <file>", "the ExternalSecret manifest (YAML or JSON; - for stdin)")
@@ -253,6 +279,12 @@ export async function main(args: string[], out: Output = new Output(processStrea
     return ExitCode.Ok;
   }
   try {
+    if (args[0] === "__complete") {
+      // kubectl's plugin completion protocol (kubectl_complete-externalsecret), never shown in --help.
+      const { complete } = await import("./completion.ts");
+      for (const line of await complete(cmd, args.slice(1))) out.out(line);
+      return ExitCode.Ok;
+    }
     await cmd.parseAsync(expandWaitFlag(args), { from: "user" });
     return code;
   } catch (e) {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { parse as parseYaml, stringify } from "yaml";
 import type { Secret } from "../../controller/kube/types.ts";
 import { startAzureEmulators } from "../harness/azure/mod.ts";
-import { type ControlPlane, freePort, startControlPlane } from "../harness/control_plane.ts";
+import { type ControlPlane, freePort, run, startControlPlane } from "../harness/control_plane.ts";
 import { type ControllerProcess, startController } from "../harness/controller_process.ts";
 import { seedStore } from "../harness/scenario.ts";
 import {
@@ -423,6 +423,44 @@ Deno.test("kubectl externalsecret over a fleet: contexts, CLUSTER column, unreac
       assert.equal(both.code, 0, both.stdout + both.stderr);
       assert.deepEqual([...rowsByCluster(both.stdout).keys()], ["east", "loose"]);
     });
+
+    await t.step(
+      "completion: kubectl's plugin completion (kubectl_complete-externalsecret) and completion bash",
+      async () => {
+        const env = { PATH: `${plugin!.binDir}:${Deno.env.get("PATH")}`, KUBECONFIG: kubeconfig };
+        const kc = (args: string[]) => run("kubectl", ["__complete", "externalsecret", ...args], { env });
+        const st = await kc(["st"]);
+        assert.equal(st.code, 0, st.stderr);
+        const lines = st.stdout.trimEnd().split("\n");
+        assert.deepEqual(lines.map((l) => l.split("\t")[0]), ["status", ":4"]);
+        const ctxs = await kc(["status", "--context", ""]);
+        assert.deepEqual(ctxs.stdout.trimEnd().split("\n"), ["east", "west", "bare", "down", "hang", ":4"]);
+        const names = await kc(["status", "--context", "west", ""]);
+        assert.deepEqual(
+          names.stdout.trimEnd().split("\n"),
+          ["regcred", ":4"],
+          "from the cluster, in the context's namespace",
+        );
+        const ns = await kc(["sync", "--context", "east", "-n", "jen"]);
+        assert.deepEqual(ns.stdout.trimEnd().split("\n"), ["jenkins", ":4"]);
+        const stores = await kc(["vault", "set", "--cluster-store", ""]);
+        assert.deepEqual(stores.stdout.trimEnd().split("\n"), ["azure-keyvault-cluster-store", ":4"]);
+        const script = await k(["completion", "bash"]);
+        assert.equal(script.code, 0, script.stderr);
+        await Deno.writeTextFile(`${dir}/completion.bash`, script.stdout);
+        const bash = await run("bash", [
+          "-c",
+          `source ${dir}/completion.bash && COMP_WORDS=(kubectl-externalsecret st) COMP_CWORD=1 && ` +
+          `_kubectl_externalsecret && printf '%s\\n' "\${COMPREPLY[@]}" && complete -p kubectl-externalsecret`,
+        ], { env });
+        assert.equal(bash.code, 0, bash.stderr);
+        assert.equal(bash.stderr, "", "sources cleanly");
+        assert.match(bash.stdout, /^status\ncomplete .*-F _kubectl_externalsecret kubectl-externalsecret\n$/);
+        const bad = await k(["completion", "tcsh"]);
+        assert.equal(bad.code, 2);
+        assert.match(bad.stderr, /unsupported shell "tcsh"/);
+      },
+    );
 
     await t.step("no secret value appeared in the plugin's output", () => {
       const text = plugin!.runs().map((r) => r.stdout + r.stderr).join("\n");
