@@ -44,7 +44,7 @@ Deno.test("--help: every command documents examples, RBAC and exit codes", async
   const root = await run(["--help"]);
   assert.equal(root.code, 0);
   assert.match(root.out, /Exit codes:\n {2}0 .*\n {2}1 .*\n( {5}.*\n)? {2}2 .*\n {2}3 {2}not all Ready/);
-  for (const cmd of [["status"], ["sync"], ["where-used"], ["vault", "set"], ["render"]]) {
+  for (const cmd of [["status"], ["sync"], ["explain"], ["where-used"], ["vault", "set"], ["completion"], ["render"]]) {
     const r = await run([...cmd, "--help"]);
     assert.equal(r.code, 0, cmd.join(" "));
     assert.match(r.out, /Examples:\n {2}kubectl externalsecret /, cmd.join(" "));

@@ -33,8 +33,8 @@ Examples:
   kubectl externalsecret render -f es.yaml --values values.yaml # render the target Secret offline
 ${EXIT_CODES}
 
-Fleets: --context a,b (repeatable), --all-contexts or --contexts-from FILE run status, sync, where-used and
-vault set --sync over many clusters (--parallel N at once, default 32; --request-timeout per request, default 10s),
+Fleets: --context a,b (repeatable), --all-contexts or --contexts-from FILE run status, sync, explain,
+where-used and vault set --sync over many clusters (--parallel N at once, default 32; --request-timeout per request, default 10s),
 with a CLUSTER column, a row per cluster that cannot answer, and a summary line on stderr.
 
 Secret values are never printed, except by render (they are your own input).
@@ -119,6 +119,22 @@ Examples:
   kubectl externalsecret vault set --cluster-store css --name cfg --file cfg.json --content-type application/json \\
       --tag owner=ci --tag rotated-by=$USER`;
 
+const EXPLAIN_HELP = `
+For each ExternalSecret: Ready or not, why (the controller's message, or what the plugin found), and the next
+step: a missing or not-Ready store (and which credentials Secret or key it names is missing), Key Vault refusing
+the identity (the role it needs), a key that does not exist in the vault, a template error (the template line),
+or ESO's rules that stop it refreshing (refreshInterval 0, CreatedOnce). Secrets are read for their key names
+only. Over several contexts each line carries [CONTEXT] and a summary line goes to stderr; -o json|yaml prints an
+Explanation document (apiVersion kubectl-externalsecret.kv-operator.io/v1).
+
+Exit codes: 0 all Ready, 1 an API error (or a cluster could not answer), 2 usage, 3 some not Ready.
+
+RBAC: get externalsecrets; get secretstores or clustersecretstores; get secrets (credentials: key names only).
+
+Examples:
+  kubectl externalsecret explain regcred -n jenkins
+  kubectl externalsecret explain regcred -n jenkins --all-contexts`;
+
 const WHERE_USED_HELP = `
 Lists every ExternalSecret (and ClusterExternalSecret, where ESO's CRD is served) whose spec.data[].remoteRef.key
 or dataFrom[].extract.key names KEY, in all namespaces unless -n narrows it: NAMESPACE, KIND, NAME, STORE,
@@ -144,6 +160,7 @@ comma), namespaces, ExternalSecret and store names are completed; names come fro
 RBAC: none beyond what listing names needs (list namespaces, externalsecrets, secretstores, clustersecretstores).
 
 Examples:
+  kubectl externalsecret completion bash > ~/.kubectl-externalsecret-completion.bash
   source <(kubectl-externalsecret completion bash)
   kubectl-externalsecret completion zsh > "\${fpath[1]}/_kubectl-externalsecret"
   kubectl-externalsecret completion fish | source`;
@@ -204,6 +221,15 @@ export function program(out: Output, setCode: (code: number) => void): Command {
     .action(async (names: string[], o: { all?: boolean; wait?: boolean; waitTimeout?: string }, cmd: Command) => {
       const { runSync } = await import("./sync.ts");
       setCode(await runSync(names, o, globalFlags(cmd), out));
+    });
+
+  root.command("explain")
+    .description("why an ExternalSecret is not Ready, and the next step")
+    .argument("<names...>", "ExternalSecrets (in -n NAMESPACE)")
+    .addHelpText("after", EXPLAIN_HELP)
+    .action(async (names: string[], _o: unknown, cmd: Command) => {
+      const { runExplain } = await import("./explain.ts");
+      setCode(await runExplain(names, globalFlags(cmd), out));
     });
 
   root.command("where-used")

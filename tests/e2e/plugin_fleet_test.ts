@@ -12,12 +12,14 @@ import { type ControlPlane, freePort, run, startControlPlane } from "../harness/
 import { type ControllerProcess, startController } from "../harness/controller_process.ts";
 import { seedStore } from "../harness/scenario.ts";
 import {
+  apply,
   assertNoSecrets,
   buildAndInstallPlugin,
   type BuiltPlugin,
   decode,
   eventually,
   getJson,
+  readyOf,
   SEED,
 } from "./plugin_harness.ts";
 
@@ -461,6 +463,83 @@ Deno.test("kubectl externalsecret over a fleet: contexts, CLUSTER column, unreac
         assert.match(bad.stderr, /unsupported shell "tcsh"/);
       },
     );
+
+    await t.step("explain NAME: why not Ready and the next step, per cluster", async () => {
+      const es = (name: string, spec: Doc): Doc => ({
+        apiVersion: "external-secrets.io/v1",
+        kind: "ExternalSecret",
+        metadata: { name, namespace: "jenkins" },
+        spec: {
+          refreshInterval: "1h",
+          secretStoreRef: { name: "azure-keyvault-cluster-store", kind: "ClusterSecretStore" },
+          data: [{ secretKey: "v", remoteRef: { key: "docker-config-json" } }],
+          ...spec,
+        },
+      });
+      const store = {
+        apiVersion: "external-secrets.io/v1",
+        kind: "SecretStore",
+        metadata: { name: "broken-store", namespace: "jenkins" },
+        spec: {
+          provider: {
+            azurekv: {
+              vaultUrl: az.vaultUrl("zaldre"),
+              tenantId: az.tenantId,
+              authSecretRef: {
+                clientId: { name: "absent-creds", key: "client-id" },
+                clientSecret: { name: "absent-creds", key: "client-secret" },
+              },
+            },
+          },
+        },
+      };
+      await apply(
+        west,
+        [
+          store,
+          es("nokey", { data: [{ secretKey: "v", remoteRef: { key: "no-such-secret" } }] }),
+          es("badtpl", { target: { template: { data: { out: "first line\n{{ .v | nosuchfunction }}" } } } }),
+          es("viabroken", { secretStoreRef: { name: "broken-store", kind: "SecretStore" } }),
+        ].map((d) => stringify(d)).join("---\n"),
+      );
+      for (const n of ["nokey", "badtpl", "viabroken"]) {
+        await eventually(
+          `${n} not Ready`,
+          async () => readyOf(await getJson(west, ["es", "-n", "jenkins", n]))?.status === "False",
+        );
+      }
+      const r = await k(["explain", "nokey", "badtpl", "viabroken", "regcred", "--context", "west"]);
+      assert.equal(r.code, 3, r.stdout + r.stderr);
+      const block = (name: string): string =>
+        r.stdout.split(/(?=^ExternalSecret )/m).find((b) => b.startsWith(`ExternalSecret jenkins/${name}:`)) ?? "";
+      assert.match(block("nokey"), /: not Ready \(SecretSyncedError\)\n {2}Why: {2}.*not found in Key Vault/);
+      assert.match(
+        block("nokey"),
+        /Next: the key "no-such-secret" does not exist in https:\/\/127\.0\.0\.1:\d+.*: create it \(kubectl externalsecret vault set --cluster-store azure-keyvault-cluster-store --name no-such-secret --file FILE\)/,
+      );
+      assert.match(
+        block("badtpl"),
+        /Next: fix the template at spec\.target\.template\.data\["out"\] line 2: \{\{ \.v \| nosuchfunction \}\}/,
+      );
+      assert.match(block("viabroken"), /Why: {2}ss\/broken-store is not Ready/);
+      assert.match(
+        block("viabroken"),
+        /Next: create or fix the credentials Secret jenkins\/absent-creds \(does not exist, authSecretRef\.clientId\)/,
+      );
+      assert.match(block("regcred"), /: Ready\n {2}Why: {2}Ready: SecretSynced/);
+      const fleet = await k(["explain", "regcred", "--context", "east,down", "--request-timeout=2s", "-o", "json"]);
+      assert.equal(fleet.code, 1, fleet.stderr);
+      const doc = JSON.parse(fleet.stdout);
+      assert.equal(doc.kind, "Explanation");
+      assert.deepEqual(doc.clusters.map((c: Doc) => [c.context, c.reachable, c.items.map((i: Doc) => i.ready)]), [
+        ["east", true, ["True"]],
+        ["down", false, []],
+      ]);
+      const both = await k(["explain", "regcred", "--context", "east,west"]);
+      assert.equal(both.code, 0, both.stdout + both.stderr);
+      assert.match(both.stdout, /^\[east\] ExternalSecret jenkins\/regcred: Ready$/m);
+      assert.match(both.stdout, /^\[west\] ExternalSecret jenkins\/regcred: Ready$/m);
+    });
 
     await t.step("no secret value appeared in the plugin's output", () => {
       const text = plugin!.runs().map((r) => r.stdout + r.stderr).join("\n");
