@@ -12,7 +12,7 @@ Deno.test("complete(): commands, subcommands, flags (own and global), -o values,
   assert.deepEqual(values(st), ["status"]);
   assert.equal(st.at(-1), ":4");
   assert.match(st[0]!, /^status\tshow ExternalSecrets/);
-  assert.deepEqual(values(await complete(root(), ["vault", ""])), ["set"]);
+  assert.deepEqual(values(await complete(root(), ["vault", ""])), ["get", "list", "versions", "set"]);
   assert.deepEqual(values(await complete(root(), ["sync", "--wa"])), ["--wait"]);
   assert.deepEqual(values(await complete(root(), ["vault", "set", "--wa"])), ["--wait", "--wave-size"]);
   assert.ok(values(await complete(root(), ["status", "--all-c"])).includes("--all-contexts"), "global flags too");

@@ -19,9 +19,8 @@ import { isNotFound, type KubeClient, secrets } from "../controller/kube/mod.ts"
 import { describeError, ExitCode, UsageError } from "./errors.ts";
 import { fleetContexts, fleetExitCode, forEachCluster, rerunIfInsecure, summaryLine } from "./fleet.ts";
 import { type GlobalFlags, requireOutput, scopeOf } from "./global.ts";
-import { type Output, toJson, toYaml } from "./output.ts";
+import { type Output, RESULT_API_VERSION, toJson, toYaml } from "./output.ts";
 import { openSession } from "./session.ts";
-import { RESULT_API_VERSION } from "./status.ts";
 import { forceSyncIgnored, readiness, storeShort } from "./summary.ts";
 
 /** What `explain` concluded about one ExternalSecret. */

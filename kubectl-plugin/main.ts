@@ -165,6 +165,22 @@ Examples:
   kubectl-externalsecret completion zsh > "\${fpath[1]}/_kubectl-externalsecret"
   kubectl-externalsecret completion fish | source`;
 
+const VAULT_READ_HELP = `
+Reads the vault a store points at, with the store's own credentials (as the controller reads it) or with
+--use-local-credentials your own. list and versions show properties only; get shows them and the value's size,
+and the value itself only with --reveal (which warns on stderr). -o json|yaml prints a document
+(apiVersion kubectl-externalsecret.kv-operator.io/v1).
+
+Exit codes: 0 read, 1 error (store, credentials, Key Vault's refusal, no such secret), 2 usage.
+
+RBAC: get clustersecretstores or secretstores, and the Secrets their authSecretRef names. Key Vault: the identity
+needs list (list, versions) and get (get) permission on secrets, e.g. "Key Vault Secrets User".
+
+Examples:
+  kubectl externalsecret vault list --cluster-store azure-keyvault-cluster-store
+  kubectl externalsecret vault versions docker-config-json --cluster-store azure-keyvault-cluster-store
+  kubectl externalsecret vault get docker-config-json --cluster-store azure-keyvault-cluster-store`;
+
 const RENDER_HELP = `
 Renders the target Secret of each ExternalSecret in FILE offline (no cluster, no vault) with the controller's
 template engine (Go text/template, Sprig, ESO functions). The values file is a YAML map of secretKey: value, the
@@ -243,7 +259,37 @@ export function program(out: Output, setCode: (code: number) => void): Command {
       setCode(await runWhereUsed(key, o, globalFlags(cmd), out));
     });
 
-  const vault = root.command("vault").description("write Key Vault secrets through a store");
+  const vault = root.command("vault").description("read and write Key Vault secrets through a store");
+  const vaultAccess = (c: Command): Command =>
+    c.option("--store <name>", "a SecretStore (in -n NAMESPACE) whose vault and credentials to use")
+      .option("--cluster-store <name>", "a ClusterSecretStore whose vault and credentials to use")
+      .option("--use-local-credentials", "authenticate as you (DefaultAzureCredential), not as the store")
+      .option("--azure-authority-host <url>", "Entra ID authority (default $AZURE_AUTHORITY_HOST; emulators, proxies)")
+      .option(
+        "--azure-disable-challenge-resource-verification",
+        "accept a vault host outside *.vault.azure.net (emulators only; or KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION=true)",
+      )
+      .addHelpText("after", VAULT_READ_HELP);
+  vaultAccess(vault.command("get").description("a secret's properties; its value only with --reveal"))
+    .argument("<key>", "the Key Vault secret (NAME or secret/NAME)")
+    // Not --version: the root command owns it (the plugin's version).
+    .option("--secret-version <version>", "a version (default: the latest)")
+    .option("--reveal", "print the value (it ends up on your screen and in your scrollback)")
+    .action(async (key: string, o: Record<string, unknown>, cmd: Command) => {
+      const { runVaultGet } = await import("./vault_read.ts");
+      setCode(await runVaultGet(key, o, globalFlags(cmd), out));
+    });
+  vaultAccess(vault.command("list").description("the vault's secrets: name, enabled, updated, expires, tags"))
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      const { runVaultList } = await import("./vault_read.ts");
+      setCode(await runVaultList(o, globalFlags(cmd), out));
+    });
+  vaultAccess(vault.command("versions").description("every version of a secret, newest first"))
+    .argument("<key>", "the Key Vault secret (NAME or secret/NAME)")
+    .action(async (key: string, o: Record<string, unknown>, cmd: Command) => {
+      const { runVaultVersions } = await import("./vault_read.ts");
+      setCode(await runVaultVersions(key, o, globalFlags(cmd), out));
+    });
   vault.command("set")
     .description("set a Key Vault secret through a store's credentials (or yours), optionally sync and wait")
     .option("--store <name>", "a SecretStore (in -n NAMESPACE) whose vault and credentials to use")

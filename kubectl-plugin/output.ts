@@ -6,6 +6,9 @@
  * @module
  */
 
+/** The `apiVersion` of the plugin's own result documents (FleetStatus, WhereUsed, Explanation, SyncResult...). */
+export const RESULT_API_VERSION = "kubectl-externalsecret.kv-operator.io/v1";
+
 /** Where text goes: stdout and stderr, each with whether it is a terminal. */
 export interface Streams {
   out(text: string): void;
@@ -101,6 +104,12 @@ export class Output {
   }
   bold(text: string): string {
     return this.#paint("1", text, this.#colorOut);
+  }
+
+  /** The same output with stdout dropped (a command that prints one result document at the end). */
+  withoutStdout(): Output {
+    const streams = this.#streams;
+    return new Output({ ...streams, out: () => {} }, (n) => n === "NO_COLOR" && !this.#colorErr ? "1" : undefined);
   }
 
   /** The same output with every line prefixed (a fleet run: `[context] `). */

@@ -28,7 +28,7 @@ import { describeError, ExitCode, isCrdMissing, UsageError } from "./errors.ts";
 import { fleetContexts, fleetExitCode, forEachCluster, rerunIfInsecure, summaryLine } from "./fleet.ts";
 import { type GlobalFlags, requireOutput, scopeOf } from "./global.ts";
 import { openSession } from "./session.ts";
-import { age, byteSize, formatTable, type Output, toJson, toYaml, truncate } from "./output.ts";
+import { age, byteSize, formatTable, type Output, RESULT_API_VERSION, toJson, toYaml, truncate } from "./output.ts";
 import {
   type EsSummary,
   listAll,
@@ -88,9 +88,6 @@ export interface StatusReport {
 }
 
 const API = "externalsecret.external-secrets.io";
-
-/** The `apiVersion` of the plugin's own result documents (fleet status, sync and vault set results). */
-export const RESULT_API_VERSION = "kubectl-externalsecret.kv-operator.io/v1";
 
 /** Runs `status`; returns the exit code (3 when any ExternalSecret shown is not Ready, 1 when a cluster failed). */
 export async function runStatus(names: string[], flags: GlobalFlags, out: Output): Promise<number> {

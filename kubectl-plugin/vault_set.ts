@@ -15,7 +15,7 @@ import { CliError, ExitCode, UsageError } from "./errors.ts";
 import { type GlobalFlags, requireOutput, scopeOf } from "./global.ts";
 import { type ClusterResult, fleetContexts, forEachCluster, problemOf, rerunIfInsecure, summaryLine } from "./fleet.ts";
 import { openSession, type Session, type StoreId } from "./session.ts";
-import { byteSize, type Output } from "./output.ts";
+import { byteSize, type Output, RESULT_API_VERSION, toJson, toYaml } from "./output.ts";
 import { listAll, targetSecretName } from "./summary.ts";
 import {
   DEFAULT_WAIT_MS,
@@ -25,6 +25,7 @@ import {
   outcomeLine,
   parseTimeout,
   readBaseline,
+  resultOf,
   type SyncOutcome,
   waitForSyncs,
 } from "./sync.ts";
@@ -243,6 +244,8 @@ export async function verifyTarget(
 export interface ClusterRotation {
   /** ExternalSecrets that follow the key (force-synced). */
   consumers: number;
+  /** `namespace/name` of each force-sync requested. */
+  keys: string[];
   outcomes: SyncOutcome[];
   errors: number;
   code: number;
@@ -277,7 +280,7 @@ async function syncConsumers(
   const where = esNamespace === undefined ? "in any namespace" : `in namespace "${esNamespace}"`;
   if (following.length === 0) {
     out.out(`no ExternalSecret ${where} reads "${name}" through ${id.kind}/${id.name}: nothing to sync`);
-    return { consumers: 0, outcomes: [], errors: 0, code: ExitCode.Ok };
+    return { consumers: 0, keys: [], outcomes: [], errors: 0, code: ExitCode.Ok };
   }
   const baseline = opts.wait ? await readBaseline(client, following.map((es) => es.metadata.namespace!)) : undefined;
   const { requests, errors } = await forceSyncAll(client, following, out, (req) => {
@@ -286,7 +289,8 @@ async function syncConsumers(
     );
   });
   if (!opts.wait) {
-    return { consumers: following.length, outcomes: [], errors, code: errors > 0 ? ExitCode.Error : ExitCode.Ok };
+    const keys = requests.map((r) => keyOf(r.es));
+    return { consumers: following.length, keys, outcomes: [], errors, code: errors > 0 ? ExitCode.Error : ExitCode.Ok };
   }
   const expected = new Map<string, string | undefined>();
   for (const r of requests) expected.set(keyOf(r.es), await expectedDataHash(r.es, id, name, value));
@@ -296,7 +300,8 @@ async function syncConsumers(
     verify: (es) => verifyTarget(client, es, expected.get(keyOf(es))),
     onOutcome: (o) => out.out(outcomeLine(o, out)),
   });
-  return { consumers: following.length, outcomes, errors, code: exitCodeOf(outcomes, errors > 0) };
+  const keys = requests.map((r) => keyOf(r.es));
+  return { consumers: following.length, keys, outcomes, errors, code: exitCodeOf(outcomes, errors > 0) };
 }
 
 /** The store the flags name, in a cluster whose default namespace is `contextNamespace`. */
@@ -307,6 +312,32 @@ function storeIdOf(opts: VaultSetOptions, flags: GlobalFlags, contextNamespace: 
     : { kind: "SecretStore", name: opts.store!, namespace: scope.namespace ?? contextNamespace };
 }
 
+/** What was written (a result document's `written`); never the value. */
+export interface Written {
+  context?: string;
+  secret: string;
+  vaultUrl: string;
+  version: string;
+  bytes: number;
+  writtenWith: string;
+}
+
+async function printResult(
+  flags: GlobalFlags,
+  out: Output,
+  written: Written,
+  sync: ReturnType<typeof resultOf> | undefined,
+  skipped: string[] = [],
+): Promise<void> {
+  const doc = {
+    apiVersion: RESULT_API_VERSION,
+    kind: "VaultSetResult",
+    written,
+    ...(sync ? { sync: { ...sync, ...(skipped.length ? { skipped } : {}) } } : {}),
+  };
+  out.out(flags.output === "json" ? toJson(doc) : await toYaml(doc));
+}
+
 /** Writes the value through `session`'s store; returns the line to print. */
 async function writeValue(
   session: Session,
@@ -315,7 +346,7 @@ async function writeValue(
   name: string,
   value: string,
   tags: Record<string, string> | undefined,
-): Promise<{ line: string; id: StoreId }> {
+): Promise<{ line: string; id: StoreId; written: Written }> {
   const scope = scopeOf(flags, session.namespace);
   const id = storeIdOf(opts, flags, session.namespace);
   let version: string;
@@ -337,13 +368,30 @@ async function writeValue(
   } catch (e) {
     // Key Vault and Entra errors: the provider's messages name the vault and identity, never the value.
     if (e instanceof Error && (e.name === "ProviderError" || e.name === "NoSecretError")) {
-      throw new CliError(`cannot set secret "${name}": ${e.message}`);
+      const status = (e as Error & { statusCode?: number }).statusCode;
+      const hint = status === 403 && !opts.useLocalCredentials
+        ? '; the store\'s identity may not write secrets (it needs e.g. "Key Vault Secrets Officer"): ' +
+          "write as yourself with --use-local-credentials"
+        : "";
+      throw new CliError(`cannot set secret "${name}": ${e.message}${hint}`);
+    }
+    if (
+      opts.useLocalCredentials && e instanceof Error && /CredentialUnavailable|AggregateAuthentication/.test(e.name)
+    ) {
+      // DefaultAzureCredential's own summary ("A client error occured.") hides which sources it tried and why.
+      const causes = (e as Error & { errors?: Error[] }).errors?.map((x) => x.message.split("\n")[0]).join("; ");
+      throw new CliError(
+        `cannot use your own Azure credentials (DefaultAzureCredential): ${causes || e.message} ` +
+          "(set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET, or run az login)",
+      );
     }
     throw e;
   }
-  const size = byteSize(new TextEncoder().encode(value).length);
+  const bytes = new TextEncoder().encode(value).length;
+  const size = byteSize(bytes);
   return {
     id,
+    written: { secret: name, vaultUrl, version, bytes, writtenWith: identity },
     line: `secret "${name}" set in Key Vault ${vaultUrl}: version ${
       version || "(unknown)"
     }, ${size}, written with ${identity}`,
@@ -352,7 +400,7 @@ async function writeValue(
 
 /** Runs `vault set`; returns the exit code. */
 export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out: Output): Promise<number> {
-  requireOutput(flags, [], "vault set");
+  requireOutput(flags, ["json", "yaml"], "vault set");
   if ((opts.store === undefined) === (opts.clusterStore === undefined)) {
     throw new UsageError("name the store to write through: exactly one of --store NAME or --cluster-store NAME");
   }
@@ -382,13 +430,21 @@ export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out
     return await fleetRotation(contexts, opts, flags, out, { name, value, tags, timeoutMs, waves });
   }
 
+  // -o json|yaml: the lines are replaced by one result document at the end.
+  const doc = flags.output === "json" || flags.output === "yaml";
+  const lines = doc ? out.withoutStdout() : out;
   const session = await openSession(flags, (w) => out.warn(w));
   try {
-    const { line, id } = await writeValue(session, opts, flags, name, value, tags);
-    out.out(line);
-    if (!opts.sync) return ExitCode.Ok;
-    return (await syncConsumers(session.client, id, name, value, flags, { wait: opts.wait === true, timeoutMs }, out))
-      .code;
+    const { line, id, written } = await writeValue(session, opts, flags, name, value, tags);
+    lines.out(line);
+    if (!opts.sync) {
+      if (doc) await printResult(flags, out, written, undefined);
+      return ExitCode.Ok;
+    }
+    const wait = opts.wait === true;
+    const r = await syncConsumers(session.client, id, name, value, flags, { wait, timeoutMs }, lines);
+    if (doc) await printResult(flags, out, written, resultOf(wait, [{ context: undefined, result: r }]));
+    return r.code;
   } finally {
     session.close();
   }
@@ -423,14 +479,17 @@ async function fleetRotation(
     waves: { size: number | undefined; maxFailures: number };
   },
 ): Promise<number> {
-  let written: string | undefined;
+  const doc = flags.output === "json" || flags.output === "yaml";
+  const lines = doc ? out.withoutStdout() : out;
+  let written: Written | undefined;
   for (const context of contexts) {
     const own: GlobalFlags = { ...flags, context };
     let session: Session | undefined;
     try {
       session = await openSession(own, (m) => out.warn(`[${context}] ${m}`));
-      written = (await writeValue(session, opts, own, w.name, w.value, w.tags)).line;
-      out.out(`[${context}] ${written}`);
+      const done = await writeValue(session, opts, own, w.name, w.value, w.tags);
+      written = { context, ...done.written };
+      lines.out(`[${context}] ${done.line}`);
       break;
     } catch (e) {
       // Key Vault's refusal is the same from every cluster: do not try the next one.
@@ -442,7 +501,10 @@ async function fleetRotation(
     }
   }
   if (written === undefined) throw new CliError("no context could write the value: nothing was written");
-  if (!opts.sync) return ExitCode.Ok;
+  if (!opts.sync) {
+    if (doc) await printResult(flags, out, written, undefined);
+    return ExitCode.Ok;
+  }
   const size = w.waves.size ?? contexts.length;
   const results: ClusterResult<ClusterRotation>[] = [];
   const skipped: string[] = [];
@@ -454,7 +516,7 @@ async function fleetRotation(
       continue;
     }
     const done = await forEachCluster(wave, flags, out, async (session, context, own) => {
-      const mine = out.prefixed(`[${context}] `);
+      const mine = lines.prefixed(`[${context}] `);
       const id = storeIdOf(opts, own, session.namespace);
       const r = await syncConsumers(session.client, id, w.name, w.value, own, {
         wait: opts.wait === true,
@@ -467,13 +529,13 @@ async function fleetRotation(
       return r;
     });
     for (const r of done) {
-      if (!r.ok) out.out(`[${r.context}] ${out.red(r.problem.reason)}: ${r.problem.message}`);
+      if (!r.ok) lines.out(`[${r.context}] ${out.red(r.problem.reason)}: ${r.problem.message}`);
       if (!r.ok || r.value.code !== ExitCode.Ok) failedClusters++;
     }
     results.push(...done);
   }
   for (const c of skipped) {
-    out.out(
+    lines.out(
       `[${c}] ${
         out.yellow("Skipped")
       }: not synced, ${failedClusters} cluster(s) failed (--max-failures ${w.waves.maxFailures})`,
@@ -486,6 +548,12 @@ async function fleetRotation(
     notHeld += r.value.errors;
     if (opts.wait) { for (const o of r.value.outcomes) o.state === "ready" ? held++ : notHeld++; }
     else held += r.value.consumers - r.value.errors;
+  }
+  if (doc) {
+    const clusters = results.map((r) =>
+      r.ok ? { context: r.context, result: r.value } : { context: r.context, problem: r.problem }
+    );
+    await printResult(flags, out, written, resultOf(opts.wait === true, clusters), skipped);
   }
   out.err(
     summaryLine(results, {

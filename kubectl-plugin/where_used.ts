@@ -11,9 +11,8 @@ import { type KubeClient, type KubeObject, resourceType } from "../controller/ku
 import { ExitCode, isCrdMissing, UsageError } from "./errors.ts";
 import { fleetContexts, fleetExitCode, forEachCluster, rerunIfInsecure, summaryLine } from "./fleet.ts";
 import { type GlobalFlags, requireOutput } from "./global.ts";
-import { formatTable, type Output, toJson, toYaml } from "./output.ts";
+import { formatTable, type Output, RESULT_API_VERSION, toJson, toYaml } from "./output.ts";
 import { openSession } from "./session.ts";
-import { RESULT_API_VERSION } from "./status.ts";
 import { listAll, readiness, storeShort } from "./summary.ts";
 import { keyMatches } from "./vault_set.ts";
 

@@ -539,10 +539,124 @@ Deno.test("kubectl externalsecret over a fleet: contexts, CLUSTER column, unreac
       assert.equal(both.code, 0, both.stdout + both.stderr);
       assert.match(both.stdout, /^\[east\] ExternalSecret jenkins\/regcred: Ready$/m);
       assert.match(both.stdout, /^\[west\] ExternalSecret jenkins\/regcred: Ready$/m);
+      // badtpl also reads the seed's key: a rotation would rightly report it as not following.
+      const del = await west.kubectl(["delete", "es", "-n", "jenkins", "nokey", "badtpl", "viabroken"]);
+      assert.equal(del.code, 0, del.stderr);
+    });
+
+    await t.step(
+      "-o json|yaml for sync --wait and vault set: versioned result documents, nothing else on stdout",
+      async () => {
+        const one = await k(["sync", "regcred", "--context", "east", "--wait", "-o", "json"]);
+        assert.equal(one.code, 0, one.stdout + one.stderr);
+        const doc = JSON.parse(one.stdout);
+        assert.equal(doc.apiVersion, "kubectl-externalsecret.kv-operator.io/v1");
+        assert.equal(doc.kind, "SyncResult");
+        assert.equal(doc.ok, true);
+        assert.deepEqual(doc.items.map((i: Doc) => [i.namespace, i.name, i.state]), [["jenkins", "regcred", "ready"]]);
+        assert.equal(doc.clusters, undefined, "one cluster: no clusters list");
+        const fleet = await k([
+          "sync",
+          "regcred",
+          "--context",
+          "east,down",
+          "--wait",
+          "-o",
+          "yaml",
+          "--request-timeout=2s",
+        ]);
+        assert.equal(fleet.code, 1, fleet.stderr);
+        const y = parseYaml(fleet.stdout) as Doc;
+        assert.equal(y.ok, false);
+        assert.deepEqual(y.items.map((i: Doc) => `${i.context}:${i.name}:${i.state}`), ["east:regcred:ready"]);
+        assert.deepEqual(y.clusters.map((c: Doc) => [c.context, c.reachable, c.reason]), [
+          ["east", true, undefined],
+          ["down", false, "Unreachable"],
+        ]);
+        const v4 = auth("fleet-fourth-password");
+        await Deno.writeTextFile(`${dir}/v4.json`, v4);
+        const set = await k([
+          ...rotate,
+          "--file",
+          `${dir}/v4.json`,
+          "--sync",
+          "--wait",
+          "--context",
+          "east,west",
+          "-o",
+          "json",
+        ]);
+        assert.equal(set.code, 0, set.stdout + set.stderr);
+        const r = JSON.parse(set.stdout);
+        assert.equal(r.kind, "VaultSetResult");
+        assert.equal(r.written.secret, "docker-config-json");
+        assert.equal(r.written.context, "east");
+        assert.match(r.written.version, /^[0-9a-f]{32}$/);
+        assert.equal(r.written.bytes, new TextEncoder().encode(v4).length);
+        assert.equal(r.written.writtenWith, "the credentials of ClusterSecretStore/azure-keyvault-cluster-store");
+        assert.equal(r.sync.ok, true);
+        assert.deepEqual(r.sync.items.map((i: Doc) => `${i.context}:${i.namespace}/${i.name}:${i.state}`), [
+          "east:jenkins/regcred:ready",
+          "west:jenkins/regcred:ready",
+        ]);
+        assert.equal(await regcred(west), v4);
+        const plain = await k([...rotate, "--file", `${dir}/v4.json`, "--context", "west", "-o", "yaml"]);
+        assert.equal(plain.code, 0, plain.stderr);
+        const p = parseYaml(plain.stdout) as Doc;
+        assert.deepEqual(Object.keys(p), ["apiVersion", "kind", "written"]);
+        assertNoSecrets(one.stdout + fleet.stdout + set.stdout + plain.stdout, [v4, "fleet-fourth-password"]);
+      },
+    );
+
+    await t.step("vault list, versions, get (redacted unless --reveal) through the store's credentials", async () => {
+      const via = ["--cluster-store", "azure-keyvault-cluster-store", "--context", "east"];
+      const list = await k(["vault", "list", ...via]);
+      assert.equal(list.code, 0, list.stderr);
+      assert.deepEqual(cols(list.stdout.split("\n")[0]!), [
+        "NAME",
+        "ENABLED",
+        "UPDATED",
+        "EXPIRES",
+        "CONTENT TYPE",
+        "TAGS",
+      ]);
+      // The latest version came from vault set without --content-type.
+      assert.match(list.stdout, /^docker-config-json {3}true {6}\S+ +<never> {3}<none> +<none>$/m);
+      const versions = await k(["vault", "versions", "docker-config-json", ...via, "-o", "json"]);
+      assert.equal(versions.code, 0, versions.stderr);
+      const v = JSON.parse(versions.stdout);
+      assert.equal(v.kind, "VaultSecretVersions");
+      assert.ok(v.items.length >= 4, `every rotation is a version (${v.items.length})`);
+      assert.ok(v.items.every((i: Doc) => /^[0-9a-f]{32}$/.test(i.version) && !("value" in i)));
+      const table = await k(["vault", "versions", "secret/docker-config-json", ...via]);
+      assert.equal(table.code, 0, table.stderr);
+      assert.equal(table.stdout.trimEnd().split("\n").length, v.items.length + 1);
+      const get = await k(["vault", "get", "docker-config-json", ...via]);
+      assert.equal(get.code, 0, get.stderr);
+      assert.match(get.stdout, /^Value: +<redacted: \d+ B; --reveal prints it>$/m);
+      assert.match(get.stdout, /^Read with: +the credentials of ClusterSecretStore\/azure-keyvault-cluster-store$/m);
+      assert.match(get.stdout, new RegExp(`^Version: +${v.items[0].version}$`, "m"), "the latest");
+      const old = await k([
+        "vault",
+        "get",
+        "docker-config-json",
+        ...via,
+        "--secret-version",
+        v.items.at(-1).version,
+        "--reveal",
+      ]);
+      assert.equal(old.code, 0, old.stderr);
+      assert.match(old.stdout, /^Value: +\{"auths"/m, "--reveal prints the value");
+      assert.match(old.stderr, /Warning: printing the value of secret "docker-config-json" \(--reveal\)/);
+      const none = await k(["vault", "get", "no-such-secret", ...via]);
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /error: cannot read Key Vault: secret "no-such-secret" not found in Key Vault/);
     });
 
     await t.step("no secret value appeared in the plugin's output", () => {
-      const text = plugin!.runs().map((r) => r.stdout + r.stderr).join("\n");
+      const text = plugin!.runs().filter((r) => !r.args.includes("--reveal")).map((r) => r.stdout + r.stderr).join(
+        "\n",
+      );
       assertNoSecrets(text, [V1, V2, "fleet-first-password", "fleet-rotated-password", CLIENT_SECRET]);
     });
   } finally {
