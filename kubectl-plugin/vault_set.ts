@@ -414,6 +414,9 @@ export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out
   }
   const timeoutMs = opts.waitTimeout !== undefined ? parseTimeout(opts.waitTimeout) : DEFAULT_WAIT_MS;
   const waves = parseWaves(opts);
+  if (flags.contextsFrom === "-" && source.kind === "stdin") {
+    throw new UsageError("the value and --contexts-from cannot both come from stdin: give --file FILE for one of them");
+  }
   const contexts = await fleetContexts(flags);
   if (contexts === undefined && (opts.waveSize !== undefined || opts.maxFailures !== undefined)) {
     throw new UsageError("--wave-size and --max-failures need several contexts (--context a,b, --all-contexts)");

@@ -138,3 +138,27 @@ Deno.test("expectedDataHash(): what the target's data will hash to, rendered by 
     assert.equal(await expectedDataHash(es, CSS, "docker-config-json", value), undefined, what);
   }
 });
+
+Deno.test("vault set: the value and --contexts-from cannot both be stdin (usage error, nothing contacted)", async () => {
+  const { main } = await import("./main.ts");
+  const { Output } = await import("./output.ts");
+  let err = "";
+  const o = new Output(
+    { out: () => {}, err: (s) => (err += s), outIsTerminal: false, errIsTerminal: false },
+    () => undefined,
+  );
+  const code = await main([
+    "vault",
+    "set",
+    "--cluster-store",
+    "c",
+    "--name",
+    "k",
+    "--file",
+    "-",
+    "--contexts-from",
+    "-",
+  ], o);
+  assert.equal(code, 2);
+  assert.match(err, /cannot both come from stdin/);
+});
