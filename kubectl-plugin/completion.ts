@@ -116,6 +116,11 @@ async function candidatesFor(ctx: Context, word: string): Promise<{ candidates: 
     case "sync":
     case "explain":
       return { candidates: await fromCluster(ctx.flags, "externalsecrets"), directive: NO_FILE_COMP };
+    case "where-used":
+    case "get":
+    case "versions":
+      // Key Vault secret names as the cluster's ExternalSecrets name them (no vault access while typing).
+      return ctx.positional.length === 0 ? { candidates: await remoteKeys(ctx.flags), directive: NO_FILE_COMP } : none;
     default:
       return none;
   }
@@ -178,6 +183,28 @@ async function fromCluster(
         ? await c.list(api.secretStores, { namespace: ns, limit: 500 })
         : await c.list(api.clusterSecretStores, { limit: 500 });
       return list.items.map((i) => i.metadata?.name ?? "").filter((n) => n !== "").sort();
+    } finally {
+      session.close();
+    }
+  } catch {
+    return [];
+  }
+}
+
+/** The Key Vault keys the ExternalSecrets in every namespace read (`data[].remoteRef.key`, `dataFrom[].extract.key`). */
+async function remoteKeys(flags: GlobalFlags): Promise<string[]> {
+  try {
+    const { openSession } = await import("./session.ts");
+    const api = await import("../mod.ts");
+    const session = await openSession({ ...flags, requestTimeoutMs: 2000 }, () => {});
+    try {
+      const list = await session.client.list(api.externalSecrets, { limit: 500 });
+      const keys = new Set<string>();
+      for (const es of list.items) {
+        for (const d of es.spec.data ?? []) keys.add(d.remoteRef.key.replace(/^secret\//, ""));
+        for (const d of es.spec.dataFrom ?? []) if (d.extract) keys.add(d.extract.key.replace(/^secret\//, ""));
+      }
+      return [...keys].sort();
     } finally {
       session.close();
     }

@@ -447,6 +447,8 @@ Deno.test("kubectl externalsecret over a fleet: contexts, CLUSTER column, unreac
         assert.deepEqual(ns.stdout.trimEnd().split("\n"), ["jenkins", ":4"]);
         const stores = await kc(["vault", "set", "--cluster-store", ""]);
         assert.deepEqual(stores.stdout.trimEnd().split("\n"), ["azure-keyvault-cluster-store", ":4"]);
+        const keys = await kc(["where-used", "--context", "east", "dock"]);
+        assert.deepEqual(keys.stdout.trimEnd().split("\n"), ["docker-config-json", ":4"], "keys the cluster reads");
         const script = await k(["completion", "bash"]);
         assert.equal(script.code, 0, script.stderr);
         await Deno.writeTextFile(`${dir}/completion.bash`, script.stdout);
