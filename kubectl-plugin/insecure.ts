@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { CliError } from "./errors.ts";
 
 /** Set for the re-run: the hosts whose certificates that process does not verify. */
 const ENV = "KUBECTL_EXTERNALSECRET_INSECURE_HOSTS";
@@ -57,6 +58,13 @@ export async function rerunSkippingVerification(hosts: readonly string[]): Promi
   const grants = PERMISSIONS.filter((name) => Deno.permissions.querySync({ name }).state === "granted")
     .map((name) => `--allow-${name}`);
   const main = new URL(Deno.mainModule);
+  if (main.pathname.includes("/deno-compile-")) {
+    // A `deno compile` binary takes runtime flags only when it is built, so it cannot run itself this way.
+    throw new CliError(
+      `insecure-skip-tls-verify (for ${hosts.join(", ")}) cannot be honoured by the compiled plugin: use the ` +
+        "launcher build (deno task build:plugin), or give the cluster certificate-authority-data",
+    );
+  }
   const bundled = main.pathname.endsWith(".js");
   const cmd = new Deno.Command(Deno.execPath(), {
     args: [
