@@ -14,6 +14,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console -- a build script: its output is for people.
+import { kubectlCompleteScript } from "./completion.ts";
 
 /** The permissions the plugin runs with: the apiserver and vaults (net), kubeconfig and files (read), KUBECONFIG and
  * AZURE_* (env), node:os/tls (sys), exec credential plugins and `az` (run). */
@@ -130,6 +131,9 @@ export async function buildPlugin(outRoot: string = ROOT): Promise<string> {
   const denoLink = `${outRoot}${BIN_DIR}/deno`;
   await Deno.remove(denoLink).catch(() => {});
   await Deno.symlink(Deno.execPath(), denoLink);
+  const completer = `${outRoot}${BIN_DIR}/kubectl_complete-externalsecret`;
+  await Deno.writeTextFile(completer, kubectlCompleteScript());
+  await Deno.chmod(completer, 0o755);
   return wrapper;
 }
 

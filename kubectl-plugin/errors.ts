@@ -123,8 +123,21 @@ function isClusterScoped(plural: string): boolean {
   return CLUSTER_SCOPED.has(plural);
 }
 
+/** Whether an error says the external-secrets.io API is not served (a 404 that is not a Status about an object). */
+export function isCrdMissing(e: unknown): boolean {
+  // The apiserver's mux answers a path no API serves with a plain "404 page not found", not a Status.
+  return e instanceof KubeApiError && e.status === 404 && e.details === undefined &&
+    /page not found/i.test(e.serverMessage) && e.path.startsWith("/apis/external-secrets.io/");
+}
+
+/** The message for a cluster without the CRDs, kubectl's phrasing plus what to do. */
+export const CRDS_MISSING =
+  'the server doesn\'t have a resource type "externalsecrets" (the external-secrets.io/v1 CRDs are not installed ' +
+  "in this cluster: install them with the kv-operator chart or ESO's CRDs)";
+
 /** One line (or a few) for any error, as kubectl would phrase it. */
 export function describeError(e: unknown): string {
+  if (isCrdMissing(e)) return `error: ${CRDS_MISSING}`;
   if (e instanceof KubeApiError) {
     if (e.status === 403 || e.reason === "Forbidden") return forbiddenMessage(e);
     if (e.status === 401 || e.reason === "Unauthorized") {

@@ -43,8 +43,8 @@ Deno.test("requireOutput() rejects formats a command does not print", () => {
 Deno.test("--help: every command documents examples, RBAC and exit codes", async () => {
   const root = await run(["--help"]);
   assert.equal(root.code, 0);
-  assert.match(root.out, /Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 .*\n {2}3 {2}not all Ready/);
-  for (const cmd of [["status"], ["sync"], ["vault", "set"], ["render"]]) {
+  assert.match(root.out, /Exit codes:\n {2}0 .*\n {2}1 .*\n( {5}.*\n)? {2}2 .*\n {2}3 {2}not all Ready/);
+  for (const cmd of [["status"], ["sync"], ["explain"], ["where-used"], ["vault", "set"], ["completion"], ["render"]]) {
     const r = await run([...cmd, "--help"]);
     assert.equal(r.code, 0, cmd.join(" "));
     assert.match(r.out, /Examples:\n {2}kubectl externalsecret /, cmd.join(" "));
@@ -86,4 +86,35 @@ Deno.test("usage errors exit 2 before anything is contacted", async () => {
     assert.match(r.err, /error/, args.join(" "));
     assert.doesNotMatch(r.err, /\n\s+at /, `${args.join(" ")}: no stack trace`);
   }
+});
+
+Deno.test("parseOutput(), parseRequestTimeout(), splitContexts(): kubectl's spellings", async () => {
+  const { parseOutput, parseRequestTimeout, splitContexts } = await import("./global.ts");
+  assert.deepEqual(parseOutput("wide"), { output: "wide" });
+  assert.deepEqual(parseOutput("jsonpath={.items[*].metadata.name}"), {
+    output: "jsonpath",
+    template: "{.items[*].metadata.name}",
+  });
+  assert.deepEqual(parseOutput("custom-columns=N:.metadata.name"), {
+    output: "custom-columns",
+    template: "N:.metadata.name",
+  });
+  assert.throws(() => parseOutput("jsonpath"), /unable to match a printer/);
+  assert.throws(() => parseOutput("jsonpath="), /needs a template/);
+  assert.throws(() => parseOutput("table"), UsageError);
+  assert.equal(parseRequestTimeout("0"), 0);
+  assert.equal(parseRequestTimeout("5"), 5000);
+  assert.equal(parseRequestTimeout("1m30s"), 90_000);
+  assert.equal(parseRequestTimeout("500ms"), 500);
+  assert.throws(() => parseRequestTimeout("soon"), /invalid --request-timeout/);
+  assert.deepEqual(splitContexts(["a,b", "c", "a", " ,d"]), ["a", "b", "c", "d"]);
+});
+
+Deno.test("flags: --as-group needs --as; -o is checked; --parallel is a positive whole number", async () => {
+  assert.equal((await run(["status", "--as-group", "g"])).code, 2);
+  const bad = await run(["status", "-o", "table"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /unable to match a printer suitable for the output format "table"/);
+  assert.equal((await run(["status", "--parallel", "0"])).code, 2);
+  assert.equal((await run(["status", "--request-timeout", "x"])).code, 2);
 });

@@ -8,7 +8,7 @@
  * @module
  */
 import { Command, CommanderError, Option } from "commander";
-import { describeError, ExitCode, exitCodeOf } from "./errors.ts";
+import { describeError, ExitCode, exitCodeOf, UsageError } from "./errors.ts";
 import { addGlobalFlags, expandWaitFlag, globalFlags } from "./global.ts";
 import { Output, processStreams } from "./output.ts";
 
@@ -18,7 +18,8 @@ export const VERSION = "0.1.0";
 const EXIT_CODES = `
 Exit codes:
   0  success (status, sync --wait, vault set --sync --wait: every ExternalSecret concerned is Ready)
-  1  error: the API refused (Forbidden, NotFound...), Key Vault or Entra ID failed, cluster unreachable, bad file
+  1  error: the API refused (Forbidden, NotFound...), Key Vault or Entra ID failed, bad file, a cluster unreachable
+     or without the CRDs (over several contexts: any cluster that could not answer)
   2  usage error: unknown flag, missing or conflicting arguments
   3  not all Ready: status listed one that is not Ready, or a --wait ended failed, ignored or timed out`;
 
@@ -31,6 +32,10 @@ Examples:
       --name docker-config-json --file new.json --sync --wait   # rotate, and see the cluster follow
   kubectl externalsecret render -f es.yaml --values values.yaml # render the target Secret offline
 ${EXIT_CODES}
+
+Fleets: --context a,b (repeatable), --all-contexts or --contexts-from FILE run status, sync, explain,
+where-used and vault set --sync over many clusters (--parallel N at once, default 32; --request-timeout per request, default 10s),
+with a CLUSTER column, a row per cluster that cannot answer, and a summary line on stderr.
 
 Secret values are never printed, except by render (they are your own input).
 Environment: KUBECONFIG; NO_COLOR (no colour; colour is used only on a terminal);
@@ -92,8 +97,12 @@ Emulators and sovereign proxies: --azure-authority-host or AZURE_AUTHORITY_HOST 
 instance discovery), --azure-disable-challenge-resource-verification or
 KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION=true (accept a vault whose host is not *.vault.azure.net).
 
-Exit codes: 0 written (with --sync --wait: every target holds the new value), 1 error, 2 usage, 3 some target
-did not get the value (failed, ignored, timed out).
+Over several contexts (--context a,b, --all-contexts, --contexts-from): the vault is written once (through the
+first context that reaches the store), then each cluster's consumers are force-synced in waves (--wave-size N,
+default all); once more than --max-failures N clusters (default 0) failed, the rest are skipped.
+
+Exit codes: 0 written (with --sync --wait: every target, in every cluster, holds the new value), 1 error (or a
+cluster failed), 2 usage, 3 some target did not get the value (failed, ignored, timed out, skipped).
 
 RBAC: get clustersecretstores (--cluster-store) or get secretstores (--store); with the store's credentials also
 get on the Secrets its authSecretRef names (or create serviceaccounts/token for a referenced workload identity).
@@ -103,10 +112,74 @@ Key Vault: the identity used needs permission to set secrets (e.g. "Key Vault Se
 Examples:
   kubectl externalsecret vault set --cluster-store azure-keyvault-cluster-store --name docker-config-json \\
       --file new.json --sync --wait
+  kubectl externalsecret vault set --cluster-store azure-keyvault-cluster-store --name docker-config-json \\
+      --file new.json --sync --wait --all-contexts --wave-size 10
   kubectl externalsecret vault set --store jenkins-secretstore -n jenkins --name api-key < key.txt
   kubectl externalsecret vault set --cluster-store css --name db-password --file pw.txt --use-local-credentials
   kubectl externalsecret vault set --cluster-store css --name cfg --file cfg.json --content-type application/json \\
       --tag owner=ci --tag rotated-by=$USER`;
+
+const EXPLAIN_HELP = `
+For each ExternalSecret: Ready or not, why (the controller's message, or what the plugin found), and the next
+step: a missing or not-Ready store (and which credentials Secret or key it names is missing), Key Vault refusing
+the identity (the role it needs), a key that does not exist in the vault, a template error (the template line),
+or ESO's rules that stop it refreshing (refreshInterval 0, CreatedOnce). Secrets are read for their key names
+only. Over several contexts each line carries [CONTEXT] and a summary line goes to stderr; -o json|yaml prints an
+Explanation document (apiVersion kubectl-externalsecret.kv-operator.io/v1).
+
+Exit codes: 0 all Ready, 1 an API error (or a cluster could not answer), 2 usage, 3 some not Ready.
+
+RBAC: get externalsecrets; get secretstores or clustersecretstores; get secrets (credentials: key names only).
+
+Examples:
+  kubectl externalsecret explain regcred -n jenkins
+  kubectl externalsecret explain regcred -n jenkins --all-contexts`;
+
+const WHERE_USED_HELP = `
+Lists every ExternalSecret (and ClusterExternalSecret, where ESO's CRD is served) whose spec.data[].remoteRef.key
+or dataFrom[].extract.key names KEY, in all namespaces unless -n narrows it: NAMESPACE, KIND, NAME, STORE,
+SECRET KEYS (the target keys it fills), VERSION (latest, or the pinned version) and READY. Over several contexts
+(--context a,b, --all-contexts, --contexts-from) a CLUSTER column is added, a cluster that cannot answer is a row
+with the reason, and a summary line goes to stderr. -o json|yaml prints a WhereUsed document
+(apiVersion kubectl-externalsecret.kv-operator.io/v1).
+
+Exit codes: 0 answered (whether or not anything reads KEY), 1 a cluster could not answer, 2 usage.
+
+RBAC: list externalsecrets.external-secrets.io (all namespaces, or -n); list clusterexternalsecrets when served.
+
+Examples:
+  kubectl externalsecret where-used docker-config-json
+  kubectl externalsecret where-used docker-config-json --cluster-store azure-keyvault-cluster-store --all-contexts`;
+
+const COMPLETION_HELP = `
+kubectl (1.26 or later) completes "kubectl externalsecret ..." itself when kubectl's own completion is set up and
+the executable kubectl_complete-externalsecret (written beside kubectl-externalsecret by build:plugin) is on PATH.
+This script is for running kubectl-externalsecret directly. Commands, flags, contexts (--context, also after a
+comma), namespaces, ExternalSecret and store names are completed; names come from the cluster within 2 s.
+
+RBAC: none beyond what listing names needs (list namespaces, externalsecrets, secretstores, clustersecretstores).
+
+Examples:
+  kubectl externalsecret completion bash > ~/.kubectl-externalsecret-completion.bash
+  source <(kubectl-externalsecret completion bash)
+  kubectl-externalsecret completion zsh > "\${fpath[1]}/_kubectl-externalsecret"
+  kubectl-externalsecret completion fish | source`;
+
+const VAULT_READ_HELP = `
+Reads the vault a store points at, with the store's own credentials (as the controller reads it) or with
+--use-local-credentials your own. list and versions show properties only; get shows them and the value's size,
+and the value itself only with --reveal (which warns on stderr). -o json|yaml prints a document
+(apiVersion kubectl-externalsecret.kv-operator.io/v1).
+
+Exit codes: 0 read, 1 error (store, credentials, Key Vault's refusal, no such secret), 2 usage.
+
+RBAC: get clustersecretstores or secretstores, and the Secrets their authSecretRef names. Key Vault: the identity
+needs list (list, versions) and get (get) permission on secrets, e.g. "Key Vault Secrets User".
+
+Examples:
+  kubectl externalsecret vault list --cluster-store azure-keyvault-cluster-store
+  kubectl externalsecret vault versions docker-config-json --cluster-store azure-keyvault-cluster-store
+  kubectl externalsecret vault get docker-config-json --cluster-store azure-keyvault-cluster-store`;
 
 const RENDER_HELP = `
 Renders the target Secret of each ExternalSecret in FILE offline (no cluster, no vault) with the controller's
@@ -147,11 +220,11 @@ export function program(out: Output, setCode: (code: number) => void): Command {
 
   root.command("status")
     .description("show ExternalSecrets: a table, or one in detail")
-    .argument("[name]", "an ExternalSecret (detailed view)")
+    .argument("[names...]", "ExternalSecrets (detailed view; in a fleet run, their rows)")
     .addHelpText("after", STATUS_HELP)
-    .action(async (name: string | undefined, _o: unknown, cmd: Command) => {
+    .action(async (names: string[], _o: unknown, cmd: Command) => {
       const { runStatus } = await import("./status.ts");
-      setCode(await runStatus(name, globalFlags(cmd), out));
+      setCode(await runStatus(names, globalFlags(cmd), out));
     });
 
   root.command("sync")
@@ -166,7 +239,57 @@ export function program(out: Output, setCode: (code: number) => void): Command {
       setCode(await runSync(names, o, globalFlags(cmd), out));
     });
 
-  const vault = root.command("vault").description("write Key Vault secrets through a store");
+  root.command("explain")
+    .description("why an ExternalSecret is not Ready, and the next step")
+    .argument("<names...>", "ExternalSecrets (in -n NAMESPACE)")
+    .addHelpText("after", EXPLAIN_HELP)
+    .action(async (names: string[], _o: unknown, cmd: Command) => {
+      const { runExplain } = await import("./explain.ts");
+      setCode(await runExplain(names, globalFlags(cmd), out));
+    });
+
+  root.command("where-used")
+    .description("which ExternalSecrets read a Key Vault secret, through which store, and their state")
+    .argument("<key>", "the Key Vault secret (NAME or secret/NAME)")
+    .option("--store <name>", "only references through this SecretStore")
+    .option("--cluster-store <name>", "only references through this ClusterSecretStore")
+    .addHelpText("after", WHERE_USED_HELP)
+    .action(async (key: string, o: { store?: string; clusterStore?: string }, cmd: Command) => {
+      const { runWhereUsed } = await import("./where_used.ts");
+      setCode(await runWhereUsed(key, o, globalFlags(cmd), out));
+    });
+
+  const vault = root.command("vault").description("read and write Key Vault secrets through a store");
+  const vaultAccess = (c: Command): Command =>
+    c.option("--store <name>", "a SecretStore (in -n NAMESPACE) whose vault and credentials to use")
+      .option("--cluster-store <name>", "a ClusterSecretStore whose vault and credentials to use")
+      .option("--use-local-credentials", "authenticate as you (DefaultAzureCredential), not as the store")
+      .option("--azure-authority-host <url>", "Entra ID authority (default $AZURE_AUTHORITY_HOST; emulators, proxies)")
+      .option(
+        "--azure-disable-challenge-resource-verification",
+        "accept a vault host outside *.vault.azure.net (emulators only; or KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION=true)",
+      )
+      .addHelpText("after", VAULT_READ_HELP);
+  vaultAccess(vault.command("get").description("a secret's properties; its value only with --reveal"))
+    .argument("<key>", "the Key Vault secret (NAME or secret/NAME)")
+    // Not --version: the root command owns it (the plugin's version).
+    .option("--secret-version <version>", "a version (default: the latest)")
+    .option("--reveal", "print the value (it ends up on your screen and in your scrollback)")
+    .action(async (key: string, o: Record<string, unknown>, cmd: Command) => {
+      const { runVaultGet } = await import("./vault_read.ts");
+      setCode(await runVaultGet(key, o, globalFlags(cmd), out));
+    });
+  vaultAccess(vault.command("list").description("the vault's secrets: name, enabled, updated, expires, tags"))
+    .action(async (o: Record<string, unknown>, cmd: Command) => {
+      const { runVaultList } = await import("./vault_read.ts");
+      setCode(await runVaultList(o, globalFlags(cmd), out));
+    });
+  vaultAccess(vault.command("versions").description("every version of a secret, newest first"))
+    .argument("<key>", "the Key Vault secret (NAME or secret/NAME)")
+    .action(async (key: string, o: Record<string, unknown>, cmd: Command) => {
+      const { runVaultVersions } = await import("./vault_read.ts");
+      setCode(await runVaultVersions(key, o, globalFlags(cmd), out));
+    });
   vault.command("set")
     .description("set a Key Vault secret through a store's credentials (or yours), optionally sync and wait")
     .option("--store <name>", "a SecretStore (in -n NAMESPACE) whose vault and credentials to use")
@@ -182,6 +305,8 @@ export function program(out: Output, setCode: (code: number) => void): Command {
     .option("--sync", "then force-sync every ExternalSecret in scope that reads this key through this store")
     .option("--wait", "with --sync: wait until each target Secret holds the new value (--wait=TIMEOUT, default 60s)")
     .addOption(new Option("--wait-timeout <duration>").hideHelp())
+    .option("--wave-size <n>", "over several contexts: sync this many clusters at a time (default: all)")
+    .option("--max-failures <n>", "over several contexts: start no new wave once more clusters failed (default 0)")
     .option("--azure-authority-host <url>", "Entra ID authority (default $AZURE_AUTHORITY_HOST; emulators, proxies)")
     .option(
       "--azure-disable-challenge-resource-verification",
@@ -191,6 +316,19 @@ export function program(out: Output, setCode: (code: number) => void): Command {
     .action(async (o: Record<string, unknown>, cmd: Command) => {
       const { runVaultSet } = await import("./vault_set.ts");
       setCode(await runVaultSet(o, globalFlags(cmd), out));
+    });
+
+  root.command("completion")
+    .description("print a shell completion script (bash, zsh, fish) for kubectl-externalsecret")
+    .argument("<shell>", "bash, zsh or fish")
+    .addHelpText("after", COMPLETION_HELP)
+    .action(async (shell: string) => {
+      const { COMPLETION_SHELLS, completionScript } = await import("./completion.ts");
+      if (!(COMPLETION_SHELLS as readonly string[]).includes(shell)) {
+        throw new UsageError(`unsupported shell "${shell}" (supported: ${COMPLETION_SHELLS.join(", ")})`);
+      }
+      out.out(completionScript(shell as typeof COMPLETION_SHELLS[number]));
+      setCode(ExitCode.Ok);
     });
 
   root.command("render")
@@ -215,6 +353,12 @@ export async function main(args: string[], out: Output = new Output(processStrea
     return ExitCode.Ok;
   }
   try {
+    if (args[0] === "__complete") {
+      // kubectl's plugin completion protocol (kubectl_complete-externalsecret), never shown in --help.
+      const { complete } = await import("./completion.ts");
+      for (const line of await complete(cmd, args.slice(1))) out.out(line);
+      return ExitCode.Ok;
+    }
     await cmd.parseAsync(expandWaitFlag(args), { from: "user" });
     return code;
   } catch (e) {

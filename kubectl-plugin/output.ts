@@ -6,6 +6,9 @@
  * @module
  */
 
+/** The `apiVersion` of the plugin's own result documents (FleetStatus, WhereUsed, Explanation, SyncResult...). */
+export const RESULT_API_VERSION = "kubectl-externalsecret.kv-operator.io/v1";
+
 /** Where text goes: stdout and stderr, each with whether it is a terminal. */
 export interface Streams {
   out(text: string): void;
@@ -103,6 +106,22 @@ export class Output {
     return this.#paint("1", text, this.#colorOut);
   }
 
+  /** The same output with stdout dropped (a command that prints one result document at the end). */
+  withoutStdout(): Output {
+    const streams = this.#streams;
+    return new Output({ ...streams, out: () => {} }, (n) => n === "NO_COLOR" && !this.#colorErr ? "1" : undefined);
+  }
+
+  /** The same output with every line prefixed (a fleet run: `[context] `). */
+  prefixed(prefix: string): Output {
+    const streams = this.#streams;
+    const add = (text: string): string => text.replace(/^(?=.)/gm, prefix);
+    return new Output(
+      { ...streams, out: (t) => streams.out(add(t)), err: (t) => streams.err(add(t)) },
+      (n) => n === "NO_COLOR" && !this.#colorOut ? "1" : undefined,
+    );
+  }
+
   /** A condition status coloured by meaning: True green, False red, anything else yellow. */
   status(value: string): string {
     return value === "True" ? this.green(value) : value === "False" ? this.red(value) : this.yellow(value);
@@ -117,8 +136,12 @@ export class Output {
  * A table as kubectl prints it: headers upper-cased, each column as wide as its widest cell, three spaces between
  * columns, no trailing spaces. Cells may carry colour codes.
  */
-export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const all = [headers.map((h) => h.toUpperCase()), ...rows];
+export function formatTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  opts: { keepCase?: boolean } = {},
+): string {
+  const all = [opts.keepCase ? [...headers] : headers.map((h) => h.toUpperCase()), ...rows];
   const widths = headers.map((_, i) => Math.max(...all.map((r) => visibleWidth(r[i] ?? ""))));
   return all.map((r) =>
     r.map((cell, i) => (i === r.length - 1 ? cell : cell + " ".repeat(widths[i]! - visibleWidth(cell) + 3)))

@@ -1,7 +1,7 @@
 /**
  * A session with one cluster (one kubeconfig context): the only place the plugin connects — to the apiserver, and
- * through a store to its vault. Commands gather through a session, then report and print. Today a command opens
- * exactly one; a view over many contexts opens one per context.
+ * through a store to its vault. Commands gather through a session, then report and print. A command on one cluster
+ * opens exactly one; a fleet run (`fleet.ts`) opens one per context.
  *
  * Nothing heavy is imported at load time: `--help` must stay fast, so the Kubernetes client and the Azure SDK load
  * only when a session connects.
@@ -12,7 +12,7 @@ import type { AzureKVProvider, ClusterSecretStore, SecretStore } from "../mod.ts
 import type { KubeClient } from "../controller/kube/mod.ts";
 import type { SecretsClient, StoreRef } from "../controller/providers/mod.ts";
 import { CliError } from "./errors.ts";
-import type { GlobalFlags } from "./global.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS, type GlobalFlags } from "./global.ts";
 
 /** A store named on the command line. */
 export interface StoreId {
@@ -47,12 +47,37 @@ export interface Session {
 
 /** Connects to the cluster the flags name (kubectl's rules: `--kubeconfig`, `KUBECONFIG`, `--context`). */
 export async function openSession(flags: GlobalFlags, onWarning: (w: string) => void): Promise<Session> {
-  const { createKubeClient } = await import("../controller/kube/mod.ts");
-  const client = await createKubeClient({
+  const { KubeClient, loadClusterConnection } = await import("../controller/kube/mod.ts");
+  const { insecureHosts } = await import("./insecure.ts");
+  const allowed = insecureHosts();
+  const conn = await loadClusterConnection({
     ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),
     ...(flags.context !== undefined ? { context: flags.context } : {}),
+    // Only when this process runs with --unsafely-ignore-certificate-errors for hosts (insecure.ts re-runs it so).
+    ...(allowed.size > 0 ? { allowInsecureSkipTlsVerify: true } : {}),
+  });
+  if (conn.insecureSkipTlsVerify) {
+    const host = new URL(conn.server).hostname;
+    if (!allowed.has(host)) {
+      throw new CliError(
+        `${conn.description} sets insecure-skip-tls-verify for ${host}, but this process does not skip verification for it`,
+      );
+    }
+    // kubectl's own warning for such a connection.
+    onWarning(
+      `the server's certificate for ${conn.server} will not be checked for validity (insecure-skip-tls-verify): ` +
+        "this makes your HTTPS connections insecure",
+    );
+  }
+  // kubectl's --as/--as-group replace whatever impersonation the kubeconfig user sets.
+  if (flags.as !== undefined) {
+    conn.impersonation = { user: flags.as, ...(flags.asGroups ? { groups: flags.asGroups } : {}) };
+  }
+  const client = new KubeClient(conn, {
     userAgent: `kubectl-externalsecret/0.1.0 (${Deno.build.os}/${Deno.build.arch}) deno/${Deno.version.deno}`,
     onWarning,
+    // 0 is no timeout, as in kubectl.
+    requestTimeoutMs: flags.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
   });
   return {
     client,

@@ -24,10 +24,11 @@ import {
   type Secret,
   secrets,
 } from "../controller/kube/mod.ts";
-import { describeError, ExitCode, UsageError } from "./errors.ts";
+import { describeError, ExitCode, isCrdMissing, UsageError } from "./errors.ts";
+import { fleetContexts, fleetExitCode, forEachCluster, rerunIfInsecure, summaryLine } from "./fleet.ts";
 import { type GlobalFlags, requireOutput, scopeOf } from "./global.ts";
 import { openSession } from "./session.ts";
-import { age, byteSize, formatTable, type Output, toJson, toYaml, truncate } from "./output.ts";
+import { age, byteSize, formatTable, type Output, RESULT_API_VERSION, toJson, toYaml, truncate } from "./output.ts";
 import {
   type EsSummary,
   listAll,
@@ -88,35 +89,53 @@ export interface StatusReport {
 
 const API = "externalsecret.external-secrets.io";
 
-/** Runs `status`; returns the exit code (3 when any ExternalSecret shown is not Ready). */
-export async function runStatus(name: string | undefined, flags: GlobalFlags, out: Output): Promise<number> {
-  requireOutput(flags, ["wide", "json", "yaml", "name"], "status");
-  if (name !== undefined && flags.allNamespaces) {
+/** Runs `status`; returns the exit code (3 when any ExternalSecret shown is not Ready, 1 when a cluster failed). */
+export async function runStatus(names: string[], flags: GlobalFlags, out: Output): Promise<number> {
+  requireOutput(flags, ["wide", "json", "yaml", "name", "jsonpath", "custom-columns"], "status");
+  if (names.length > 0 && flags.allNamespaces) {
     throw new UsageError("a resource cannot be retrieved by name across all namespaces (drop -A or the NAME)");
   }
-  if (name !== undefined && flags.selector !== undefined) {
+  if (names.length > 0 && flags.selector !== undefined) {
     throw new UsageError("name cannot be provided when a selector is specified");
   }
+  const contexts = await fleetContexts(flags);
+  const rerun = await rerunIfInsecure(flags, contexts ?? [flags.context]);
+  if (rerun !== undefined) return rerun;
+  if (contexts !== undefined) return await fleetStatus(contexts, names, flags, out);
   const session = await openSession(flags, (w) => out.warn(w));
   const client = session.client;
   try {
     const scope = scopeOf(flags, client.namespace);
     const now = new Date();
-    if (name !== undefined) {
-      const es = await client.get(externalSecrets, name, { namespace: scope.namespace! });
-      const report = await gatherReport(client, es, now);
-      await printReport(report, flags, out, now);
-      return report.summary.ready === "True" ? ExitCode.Ok : ExitCode.NotReady;
+    if (names.length > 0 && !isTemplated(flags)) {
+      let code: number = ExitCode.Ok;
+      const reports: StatusReport[] = [];
+      for (const name of names) {
+        let es: ExternalSecret;
+        try {
+          es = await client.get(externalSecrets, name, { namespace: scope.namespace! });
+        } catch (e) {
+          if (names.length === 1 || isCrdMissing(e)) throw e;
+          out.error(describeError(e));
+          code = ExitCode.Error;
+          continue;
+        }
+        const report = await gatherReport(client, es, now);
+        reports.push(report);
+        if (report.summary.ready !== "True" && code === ExitCode.Ok) code = ExitCode.NotReady;
+      }
+      if (names.length > 1 && (flags.output === "json" || flags.output === "yaml")) {
+        await printDocument({ apiVersion: "v1", kind: "List", items: reports }, flags, out);
+      } else {
+        for (const [i, report] of reports.entries()) {
+          if (i > 0 && flags.output === undefined) out.out("");
+          await printReport(report, flags, out, now);
+        }
+      }
+      return code;
     }
-    const items = await listAll(client, externalSecrets, {
-      ...(scope.namespace !== undefined ? { namespace: scope.namespace } : {}),
-      ...(flags.selector !== undefined ? { labelSelector: flags.selector } : {}),
-    });
-    items.sort((a, b) =>
-      (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? "") ||
-      (a.metadata.name ?? "").localeCompare(b.metadata.name ?? "")
-    );
-    if (items.length === 0 && flags.output !== "json" && flags.output !== "yaml") {
+    const items = await listIn(client, scope.namespace, names, flags);
+    if (items.length === 0 && !isDocument(flags)) {
       out.err(
         scope.namespace === undefined ? "No resources found" : `No resources found in ${scope.namespace} namespace.`,
       );
@@ -129,18 +148,159 @@ export async function runStatus(name: string | undefined, flags: GlobalFlags, ou
   }
 }
 
+function isDocument(flags: GlobalFlags): boolean {
+  return flags.output === "json" || flags.output === "yaml" || flags.output === "jsonpath";
+}
+
+function isTemplated(flags: GlobalFlags): boolean {
+  return flags.output === "jsonpath" || flags.output === "custom-columns";
+}
+
+/** The named ExternalSecrets (each must exist), or all in scope matching `-l`. */
+async function listIn(
+  client: KubeClient,
+  namespace: string | undefined,
+  names: readonly string[],
+  flags: GlobalFlags,
+): Promise<ExternalSecret[]> {
+  if (names.length > 0) {
+    return await Promise.all(names.map((n) => client.get(externalSecrets, n, { namespace: namespace! })));
+  }
+  const items = await listAll(client, externalSecrets, {
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(flags.selector !== undefined ? { labelSelector: flags.selector } : {}),
+  });
+  return items.sort((a, b) =>
+    (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? "") ||
+    (a.metadata.name ?? "").localeCompare(b.metadata.name ?? "")
+  );
+}
+
+/** What one cluster answered to `status`: its ExternalSecrets, and the names asked for that it does not have. */
+interface ClusterStatus {
+  items: ExternalSecret[];
+  missing: { namespace: string; name: string; message: string }[];
+}
+
+/** `status` over many clusters: one table with a CLUSTER column, a row per failed cluster, a summary line. */
+async function fleetStatus(contexts: string[], names: string[], flags: GlobalFlags, out: Output): Promise<number> {
+  const now = new Date();
+  const results = await forEachCluster(contexts, flags, out, async (session): Promise<ClusterStatus> => {
+    const scope = scopeOf(flags, session.namespace);
+    if (names.length === 0) return { items: await listIn(session.client, scope.namespace, [], flags), missing: [] };
+    const status: ClusterStatus = { items: [], missing: [] };
+    for (const name of names) {
+      try {
+        status.items.push(await session.client.get(externalSecrets, name, { namespace: scope.namespace! }));
+      } catch (e) {
+        if (!isNotFound(e) || isCrdMissing(e)) throw e;
+        status.missing.push({ namespace: scope.namespace!, name, message: describeError(e) });
+      }
+    }
+    return status;
+  });
+  let ready = 0;
+  let notReady = 0;
+  for (const r of results) {
+    if (!r.ok) continue;
+    for (const es of r.value.items) readiness(es).status === "True" ? ready++ : notReady++;
+    notReady += r.value.missing.length;
+  }
+  if (isDocument(flags) || flags.output === "custom-columns") {
+    const doc = {
+      apiVersion: RESULT_API_VERSION,
+      kind: "FleetStatus",
+      clusters: results.map((r) =>
+        r.ok
+          ? {
+            context: r.context,
+            reachable: true,
+            items: r.value.items.map(withoutManagedFields),
+            ...(r.value.missing.length ? { notFound: r.value.missing } : {}),
+          }
+          : { context: r.context, reachable: false, reason: r.problem.reason, message: r.problem.message, items: [] }
+      ),
+    };
+    await printDocument(doc, flags, out);
+  } else if (flags.output === "name") {
+    for (const r of results) {
+      if (r.ok) { for (const es of r.value.items) out.out(`${r.context}\t${API}/${es.metadata.name}`); }
+    }
+  } else {
+    const rows: StatusRow[] = [];
+    for (const r of results) {
+      if (!r.ok) {
+        rows.push({ cluster: r.context, problem: r.problem.reason, message: r.problem.message });
+        continue;
+      }
+      for (const es of r.value.items) rows.push({ ...summarize(es, now), cluster: r.context });
+      for (const m of r.value.missing) {
+        rows.push({
+          cluster: r.context,
+          namespace: m.namespace,
+          name: m.name,
+          problem: "NotFound",
+          message: m.message,
+        });
+      }
+    }
+    out.out(statusTable(rows, {
+      allNamespaces: flags.allNamespaces === true,
+      wide: flags.output === "wide",
+      cluster: true,
+      noHeaders: flags.noHeaders === true,
+      now,
+      paint: out,
+    }));
+  }
+  out.err(summaryLine(results, { what: "ExternalSecrets", ready, notReady }));
+  return fleetExitCode(results, notReady);
+}
+
+/** Prints a document as -o json|yaml|jsonpath=|custom-columns= asks. */
+async function printDocument(doc: unknown, flags: GlobalFlags, out: Output): Promise<void> {
+  switch (flags.output) {
+    case "json":
+      out.out(toJson(doc));
+      return;
+    case "yaml":
+      out.out(await toYaml(doc));
+      return;
+    case "jsonpath": {
+      const { jsonpath } = await import("./jsonpath.ts");
+      out.out(jsonpath(flags.template!, doc));
+      return;
+    }
+    case "custom-columns": {
+      const { customColumns } = await import("./jsonpath.ts");
+      out.out(customColumns(flags.template!, listItems(doc), flags.noHeaders === true));
+      return;
+    }
+  }
+}
+
+/** The rows custom-columns prints: a List's items, a fleet's items across clusters, or the object itself. */
+function listItems(doc: unknown): unknown[] {
+  const d = doc as { kind?: string; items?: unknown[]; clusters?: { items: unknown[] }[] };
+  if (d.kind === "FleetStatus") return (d.clusters ?? []).flatMap((c) => c.items);
+  if (Array.isArray(d.items)) return d.items;
+  return [doc];
+}
+
 /** Prints the list in the format the flags ask for. */
 export async function printList(items: ExternalSecret[], flags: GlobalFlags, out: Output, now: Date): Promise<void> {
   switch (flags.output) {
     case "json":
-    case "yaml": {
+    case "yaml":
+    case "jsonpath":
+    case "custom-columns": {
       const list = {
         apiVersion: "v1",
         kind: "List",
         items: items.map(withoutManagedFields),
         metadata: { resourceVersion: "" },
       };
-      out.out(flags.output === "json" ? toJson(list) : await toYaml(list));
+      await printDocument(list, flags, out);
       return;
     }
     case "name":
@@ -150,42 +310,84 @@ export async function printList(items: ExternalSecret[], flags: GlobalFlags, out
       out.out(statusTable(items.map((es) => summarize(es, now)), {
         allNamespaces: flags.allNamespaces === true,
         wide: flags.output === "wide",
+        noHeaders: flags.noHeaders === true,
         now,
         paint: out,
       }));
   }
 }
 
+/** A row of `status` that is not an ExternalSecret: a cluster that failed, or a name it does not have. */
+export interface ProblemRow {
+  cluster?: string;
+  namespace?: string;
+  name?: string;
+  /** Shown as REASON: `Unreachable`, `CRDsMissing`, `NotFound`... */
+  problem: string;
+  message: string;
+}
+
+/** A row of the `status` table. */
+export type StatusRow = (EsSummary & { cluster?: string }) | ProblemRow;
+
+/** Options of {@link statusTable}. */
+export interface TableOptions {
+  allNamespaces: boolean;
+  wide: boolean;
+  /** Adds the CLUSTER column (a fleet run). */
+  cluster?: boolean;
+  noHeaders?: boolean;
+  now: Date;
+  paint?: Pick<Output, "status">;
+}
+
+/**
+ * A column of `status`: when it shows, and its cell for an ExternalSecret (a problem row shows `-` unless `problem`
+ * says otherwise). A new column is one entry here.
+ */
+export interface StatusColumn {
+  header: string;
+  when?: (o: TableOptions) => boolean;
+  cell: (s: EsSummary & { cluster?: string }, o: TableOptions) => string;
+  problem?: (p: ProblemRow, o: TableOptions) => string;
+}
+
+/** The columns of `status`, in order. */
+export const STATUS_COLUMNS: StatusColumn[] = [
+  {
+    header: "cluster",
+    when: (o) => o.cluster === true,
+    cell: (s) => s.cluster ?? "",
+    problem: (p) => p.cluster ?? "-",
+  },
+  { header: "namespace", when: (o) => o.allNamespaces, cell: (s) => s.namespace, problem: (p) => p.namespace ?? "-" },
+  { header: "name", cell: (s) => s.name, problem: (p) => p.name ?? "-" },
+  { header: "store", cell: (s) => storeShort(s.storeKind, s.storeName) },
+  { header: "ready", cell: (s, o) => (o.paint ? o.paint.status(s.ready) : s.ready) },
+  { header: "reason", cell: (s) => s.reason || "<none>", problem: (p) => p.problem },
+  { header: "last sync", cell: (s, o) => (s.lastSync ? age(s.lastSync, o.now) : "<never>") },
+  { header: "next refresh", cell: (s) => s.next.text },
+  { header: "refresh", when: (o) => o.wide, cell: (s) => refreshText(s) },
+  { header: "target", cell: (s) => s.target },
+  {
+    header: "message",
+    cell: (s, o) => (o.wide ? s.message.replace(/\s*\n\s*/g, " ") : truncate(s.message, 60)),
+    // Never shortened: why a cluster gave no answer is the point of its row.
+    problem: (p) => p.message.replace(/\s*\n\s*/g, " "),
+  },
+];
+
 /** The table of `status` (pure, for tests). */
-export function statusTable(
-  rows: EsSummary[],
-  opts: { allNamespaces: boolean; wide: boolean; now: Date; paint?: Pick<Output, "status"> },
-): string {
-  const headers = [
-    ...(opts.allNamespaces ? ["namespace"] : []),
-    "name",
-    "store",
-    "ready",
-    "reason",
-    "last sync",
-    "next refresh",
-    ...(opts.wide ? ["refresh"] : []),
-    "target",
-    "message",
-  ];
-  const cells = rows.map((s) => [
-    ...(opts.allNamespaces ? [s.namespace] : []),
-    s.name,
-    storeShort(s.storeKind, s.storeName),
-    opts.paint ? opts.paint.status(s.ready) : s.ready,
-    s.reason || "<none>",
-    s.lastSync ? age(s.lastSync, opts.now) : "<never>",
-    s.next.text,
-    ...(opts.wide ? [refreshText(s)] : []),
-    s.target,
-    opts.wide ? s.message.replace(/\s*\n\s*/g, " ") : truncate(s.message, 60),
-  ]);
-  return formatTable(headers, cells);
+export function statusTable(rows: readonly StatusRow[], opts: TableOptions): string {
+  const columns = STATUS_COLUMNS.filter((c) => c.when?.(opts) ?? true);
+  const cells = rows.map((row) =>
+    columns.map((c) => {
+      if ("problem" in row) return c.problem ? c.problem(row, opts) : "-";
+      return c.cell(row, opts);
+    })
+  );
+  const table = formatTable(columns.map((c) => c.header), cells);
+  return opts.noHeaders ? table.split("\n").slice(1).join("\n") : table;
 }
 
 function refreshText(s: EsSummary): string {
@@ -281,10 +483,8 @@ export async function eventReports(client: KubeClient, es: ExternalSecret): Prom
 async function printReport(report: StatusReport, flags: GlobalFlags, out: Output, now: Date): Promise<void> {
   switch (flags.output) {
     case "json":
-      out.out(toJson(report));
-      return;
     case "yaml":
-      out.out(await toYaml(report));
+      await printDocument(report, flags, out);
       return;
     case "name":
       out.out(`${API}/${report.externalSecret.metadata.name}`);

@@ -104,3 +104,20 @@ Deno.test("detailText(): store, refresh, target keys and sizes (no values), data
   assert.match(blocked, /\nTarget Secret: +regcred: cannot read it: Error from server \(Forbidden\)/);
   assert.match(blocked, /\nEvents: {2}cannot list them: /);
 });
+
+Deno.test("statusTable(): a fleet's CLUSTER column, problem rows with the whole reason, --no-headers", () => {
+  const rows = [
+    { ...summarize(syncedEs(), NOW), cluster: "east" },
+    { cluster: "bare", problem: "CRDsMissing", message: "the server doesn't have a resource type " + "x".repeat(80) },
+    { cluster: "west", namespace: "jenkins", name: "nosuch", problem: "NotFound", message: "not found" },
+  ];
+  const table = statusTable(rows, { allNamespaces: true, wide: false, cluster: true, now: NOW });
+  const lines = table.split("\n");
+  assert.match(lines[0]!, /^CLUSTER {3}NAMESPACE {3}NAME {6}STORE {5}READY {3}REASON {9}LAST SYNC/);
+  assert.match(lines[1]!, /^east {6}jenkins {5}regcred {3}css\/css {3}True {4}SecretSynced {3}10m/);
+  assert.match(lines[2]!, /^bare {6}- {11}- {9}- {9}- {7}CRDsMissing {4}- .*x{80}$/, "never shortened");
+  assert.match(lines[3]!, /^west {6}jenkins {5}nosuch {4}- {9}- {7}NotFound {7}- /);
+  const bare = statusTable(rows, { allNamespaces: true, wide: false, cluster: true, noHeaders: true, now: NOW });
+  assert.equal(bare.split("\n").length, 3);
+  assert.ok(bare.startsWith("east "));
+});

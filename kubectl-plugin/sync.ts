@@ -8,11 +8,19 @@
  * @module
  */
 import { type ExternalSecret, externalSecrets, parseGoDuration, syncedResourceVersion } from "../mod.ts";
-import { annotationsPatch, type CoreEvent, coreEvents, isNotFound, type KubeClient } from "../controller/kube/mod.ts";
-import { describeError, ExitCode, UsageError } from "./errors.ts";
+import {
+  annotationsPatch,
+  type CoreEvent,
+  coreEvents,
+  isNotFound,
+  KubeApiError,
+  type KubeClient,
+} from "../controller/kube/mod.ts";
+import { describeError, ExitCode, isCrdMissing, UsageError } from "./errors.ts";
 import { type GlobalFlags, requireOutput, type Scope, scopeOf } from "./global.ts";
-import { openSession } from "./session.ts";
-import { humanDuration, type Output } from "./output.ts";
+import { fleetContexts, forEachCluster, rerunIfInsecure, summaryLine } from "./fleet.ts";
+import { openSession, type Session } from "./session.ts";
+import { humanDuration, type Output, RESULT_API_VERSION, toJson, toYaml } from "./output.ts";
 import { FORCE_SYNC_ANNOTATION, forceSyncIgnored, listAll, readiness } from "./summary.ts";
 
 /** Default of `--wait` without a value. */
@@ -308,6 +316,8 @@ async function selectTargets(
       try {
         items.push(await client.get(externalSecrets, n, { namespace: scope.namespace! }));
       } catch (e) {
+        // Only a name's own failures are per name; an unreachable cluster or missing CRDs end the cluster's run.
+        if (!isNotFound(e) && !(e instanceof KubeApiError && e.status === 403) || isCrdMissing(e)) throw e;
         out.error(describeError(e));
         errors++;
       }
@@ -364,9 +374,67 @@ export async function forceSyncAll(
   return { requests, errors };
 }
 
+/** What `sync` did in one cluster. */
+export interface ClusterSync {
+  requested: number;
+  /** `namespace/name` of each request made. */
+  keys: string[];
+  outcomes: SyncOutcome[];
+  hadErrors: boolean;
+  code: number;
+}
+
+/** `sync` in one cluster (its session): select, request, optionally wait; prints as it goes. */
+async function syncCluster(
+  session: Session,
+  names: string[],
+  opts: SyncOptions,
+  flags: GlobalFlags,
+  out: Output,
+  timeoutMs: number,
+): Promise<ClusterSync> {
+  const client = session.client;
+  const scope = scopeOf(flags, client.namespace);
+  const { items, errors: getErrors } = await selectTargets(client, names, flags, scope, out);
+  if (items.length === 0 && getErrors === 0) {
+    out.err(
+      scope.namespace === undefined ? "No resources found" : `No resources found in ${scope.namespace} namespace.`,
+    );
+    return { requested: 0, keys: [], outcomes: [], hadErrors: false, code: ExitCode.Ok };
+  }
+  const baseline = opts.wait ? await readBaseline(client, items.map((es) => es.metadata.namespace!)) : undefined;
+  const { requests, errors } = await forceSyncAll(client, items, out, (req) => {
+    const id = `externalsecret.external-secrets.io/${req.es.metadata.name}`;
+    if (flags.output === "name") out.out(id);
+    else out.out(`${id} sync requested${flags.allNamespaces ? ` (namespace ${req.es.metadata.namespace})` : ""}`);
+  });
+  const hadErrors = errors + getErrors > 0;
+  if (!opts.wait) {
+    return {
+      requested: requests.length,
+      keys: requests.map((r) => keyOf(r.es)),
+      outcomes: [],
+      hadErrors,
+      code: hadErrors ? ExitCode.Error : ExitCode.Ok,
+    };
+  }
+  const outcomes = await waitForSyncs(client, requests, {
+    timeoutMs,
+    baseline,
+    onOutcome: (o) => (flags.output === "name" ? undefined : out.out(outcomeLine(o, out))),
+  });
+  return {
+    requested: requests.length,
+    keys: requests.map((r) => keyOf(r.es)),
+    outcomes,
+    hadErrors,
+    code: exitCodeOf(outcomes, hadErrors),
+  };
+}
+
 /** Runs `sync`; returns the exit code. */
 export async function runSync(names: string[], opts: SyncOptions, flags: GlobalFlags, out: Output): Promise<number> {
-  requireOutput(flags, ["name"], "sync");
+  requireOutput(flags, ["name", "json", "yaml"], "sync");
   const modes = [names.length > 0, flags.selector !== undefined, opts.all === true].filter(Boolean).length;
   if (modes !== 1) {
     throw new UsageError(
@@ -378,32 +446,119 @@ export async function runSync(names: string[], opts: SyncOptions, flags: GlobalF
   }
   if (opts.waitTimeout !== undefined && !opts.wait) throw new UsageError("--wait-timeout needs --wait");
   const timeoutMs = opts.waitTimeout !== undefined ? parseTimeout(opts.waitTimeout) : DEFAULT_WAIT_MS;
-  const session = await openSession(flags, (w) => out.warn(w));
-  const client = session.client;
-  try {
-    const scope = scopeOf(flags, client.namespace);
-    const { items, errors: getErrors } = await selectTargets(client, names, flags, scope, out);
-    if (items.length === 0 && getErrors === 0) {
-      out.err(
-        scope.namespace === undefined ? "No resources found" : `No resources found in ${scope.namespace} namespace.`,
-      );
-      return ExitCode.Ok;
+  const contexts = await fleetContexts(flags);
+  const rerun = await rerunIfInsecure(flags, contexts ?? [flags.context]);
+  if (rerun !== undefined) return rerun;
+  // -o json|yaml: the lines are replaced by one result document at the end.
+  const doc = flags.output === "json" || flags.output === "yaml";
+  const lines = doc ? out.withoutStdout() : out;
+  if (contexts === undefined) {
+    const session = await openSession(flags, (w) => out.warn(w));
+    try {
+      const r = await syncCluster(session, names, opts, flags, lines, timeoutMs);
+      if (doc) await printSyncResult(flags, out, opts.wait === true, [{ context: undefined, result: r }]);
+      return r.code;
+    } finally {
+      session.close();
     }
-    const baseline = opts.wait ? await readBaseline(client, items.map((es) => es.metadata.namespace!)) : undefined;
-    const { requests, errors } = await forceSyncAll(client, items, out, (req) => {
-      const id = `externalsecret.external-secrets.io/${req.es.metadata.name}`;
-      if (flags.output === "name") out.out(id);
-      else out.out(`${id} sync requested${flags.allNamespaces ? ` (namespace ${req.es.metadata.namespace})` : ""}`);
-    });
-    const hadErrors = errors + getErrors > 0;
-    if (!opts.wait) return hadErrors ? ExitCode.Error : ExitCode.Ok;
-    const outcomes = await waitForSyncs(client, requests, {
-      timeoutMs,
-      baseline,
-      onOutcome: (o) => (flags.output === "name" ? undefined : out.out(outcomeLine(o, out))),
-    });
-    return exitCodeOf(outcomes, hadErrors);
-  } finally {
-    session.close();
   }
+  // A fleet: each cluster's lines carry its context; a cluster that fails is a line, not the end of the run.
+  const results = await forEachCluster(contexts, flags, out, (session, context, own) => {
+    const mine = lines.prefixed(`[${context}] `);
+    return syncCluster(session, names, opts, own, mine, timeoutMs);
+  });
+  let done = 0;
+  let notDone = 0;
+  for (const r of results) {
+    if (!r.ok) {
+      lines.out(`[${r.context}] ${out.red(r.problem.reason)}: ${r.problem.message}`);
+      continue;
+    }
+    if (r.value.hadErrors) notDone++;
+    if (opts.wait) {
+      for (const o of r.value.outcomes) o.state === "ready" ? done++ : notDone++;
+    } else done += r.value.requested;
+  }
+  if (doc) {
+    await printSyncResult(
+      flags,
+      out,
+      opts.wait === true,
+      results.map((r) => r.ok ? { context: r.context, result: r.value } : { context: r.context, problem: r.problem }),
+    );
+  }
+  out.err(summaryLine(results, {
+    what: "ExternalSecrets",
+    ready: done,
+    notReady: notDone,
+    ...(opts.wait ? {} : { readyWord: "requested", notReadyWord: "failed" }),
+  }));
+  if (results.some((r) => !r.ok || r.value.code === ExitCode.Error)) return ExitCode.Error;
+  return results.some((r) => r.ok && r.value.code === ExitCode.NotReady) ? ExitCode.NotReady : ExitCode.Ok;
+}
+
+/** One outcome in a result document. */
+export interface ResultItem {
+  context?: string;
+  namespace: string;
+  name: string;
+  /** `requested` (no --wait), or how the wait ended: `ready`, `failed`, `ignored`, `timeout`, `gone`, `error`. */
+  state: string;
+  message?: string;
+  elapsedMs?: number;
+}
+
+/** The items and per-cluster states of a result document (pure). */
+export function resultOf(
+  wait: boolean,
+  clusters: readonly (
+    | { context: string | undefined; result: { keys: string[]; outcomes: SyncOutcome[] } }
+    | { context: string; problem: { reason: string; message: string } }
+  )[],
+): { ok: boolean; items: ResultItem[]; clusters?: Record<string, unknown>[] } {
+  const items: ResultItem[] = [];
+  let ok = true;
+  for (const c of clusters) {
+    if ("problem" in c) {
+      ok = false;
+      continue;
+    }
+    const ctx = c.context !== undefined ? { context: c.context } : {};
+    const split = (key: string): { namespace: string; name: string } => ({
+      namespace: key.slice(0, key.indexOf("/")),
+      name: key.slice(key.indexOf("/") + 1),
+    });
+    if (!wait) {
+      for (const k of c.result.keys) items.push({ ...ctx, ...split(k), state: "requested" });
+      continue;
+    }
+    for (const o of c.result.outcomes) {
+      if (o.state !== "ready") ok = false;
+      items.push({ ...ctx, ...split(o.key), state: o.state, message: o.message, elapsedMs: o.elapsedMs });
+    }
+  }
+  const fleet = clusters.some((c) => c.context !== undefined);
+  return {
+    ok,
+    items,
+    ...(fleet
+      ? {
+        clusters: clusters.map((c) =>
+          "problem" in c
+            ? { context: c.context, reachable: false, reason: c.problem.reason, message: c.problem.message }
+            : { context: c.context, reachable: true }
+        ),
+      }
+      : {}),
+  };
+}
+
+async function printSyncResult(
+  flags: GlobalFlags,
+  out: Output,
+  wait: boolean,
+  clusters: Parameters<typeof resultOf>[1],
+): Promise<void> {
+  const doc = { apiVersion: RESULT_API_VERSION, kind: "SyncResult", wait, ...resultOf(wait, clusters) };
+  out.out(flags.output === "json" ? toJson(doc) : await toYaml(doc));
 }

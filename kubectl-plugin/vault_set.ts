@@ -20,8 +20,9 @@ import {
 import { isNotFound, type KubeClient, secrets } from "../controller/kube/mod.ts";
 import { CliError, ExitCode, UsageError } from "./errors.ts";
 import { type GlobalFlags, requireOutput, scopeOf } from "./global.ts";
-import { openSession, type StoreId } from "./session.ts";
-import { byteSize, type Output } from "./output.ts";
+import { type ClusterResult, fleetContexts, forEachCluster, problemOf, rerunIfInsecure, summaryLine } from "./fleet.ts";
+import { openSession, type Session, type StoreId } from "./session.ts";
+import { byteSize, type Output, RESULT_API_VERSION, toJson, toYaml } from "./output.ts";
 import { listAll, targetSecretName } from "./summary.ts";
 import {
   DEFAULT_WAIT_MS,
@@ -31,6 +32,7 @@ import {
   outcomeLine,
   parseTimeout,
   readBaseline,
+  resultOf,
   type SyncOutcome,
   waitForSyncs,
 } from "./sync.ts";
@@ -52,6 +54,8 @@ export interface VaultSetOptions {
   waitTimeout?: string;
   azureAuthorityHost?: string;
   azureDisableChallengeResourceVerification?: boolean;
+  waveSize?: string;
+  maxFailures?: string;
 }
 
 /** Where the value comes from. */
@@ -265,9 +269,181 @@ export async function verifyTarget(
     : { ok: false, message: `Secret ${ns}/${name} does not match the controller's data-hash annotation` };
 }
 
+/** What `vault set --sync` did in one cluster. */
+export interface ClusterRotation {
+  /** ExternalSecrets that follow the key (force-synced). */
+  consumers: number;
+  /** `namespace/name` of each force-sync requested. */
+  keys: string[];
+  outcomes: SyncOutcome[];
+  errors: number;
+  code: number;
+}
+
+/**
+ * In one cluster: force-syncs every ExternalSecret in scope that reads `name` (latest) through the store, and with
+ * `wait` waits until each target Secret holds `value`. A ClusterSecretStore serves every namespace (unless -n
+ * narrows it), a SecretStore only its own.
+ */
+async function syncConsumers(
+  client: KubeClient,
+  id: StoreId,
+  name: string,
+  value: string,
+  flags: GlobalFlags,
+  opts: { wait: boolean; timeoutMs: number; token?: string },
+  out: Output,
+): Promise<ClusterRotation> {
+  const scope = scopeOf(flags, client.namespace);
+  const esNamespace = id.kind === "SecretStore" ? id.namespace : (scope.explicit ? scope.namespace : undefined);
+  const all = await listAll(client, externalSecrets, {
+    ...(esNamespace !== undefined ? { namespace: esNamespace } : {}),
+    ...(flags.selector !== undefined ? { labelSelector: flags.selector } : {}),
+  });
+  const following: ExternalSecret[] = [];
+  for (const es of all) {
+    const ref = referenceOf(es, id, name);
+    if (ref === "follows") following.push(es);
+    else if (ref === "pinned") out.warn(`${keyOf(es)} pins a version of "${name}": not synced (it will not change)`);
+  }
+  const where = esNamespace === undefined ? "in any namespace" : `in namespace "${esNamespace}"`;
+  if (following.length === 0) {
+    out.out(`no ExternalSecret ${where} reads "${name}" through ${id.kind}/${id.name}: nothing to sync`);
+    return { consumers: 0, keys: [], outcomes: [], errors: 0, code: ExitCode.Ok };
+  }
+  const baseline = opts.wait ? await readBaseline(client, following.map((es) => es.metadata.namespace!)) : undefined;
+  // One rotation token for every consumer (in every cluster): the controller lets them share one read after the write.
+  const { requests, errors } = await forceSyncAll(client, following, out, (req) => {
+    out.out(
+      `externalsecret.external-secrets.io/${req.es.metadata.name} sync requested (namespace ${req.es.metadata.namespace})`,
+    );
+  }, opts.token);
+  if (!opts.wait) {
+    const keys = requests.map((r) => keyOf(r.es));
+    return { consumers: following.length, keys, outcomes: [], errors, code: errors > 0 ? ExitCode.Error : ExitCode.Ok };
+  }
+  const expected = new Map<string, string | undefined>();
+  for (const r of requests) expected.set(keyOf(r.es), await expectedDataHash(r.es, id, name, value));
+  const outcomes: SyncOutcome[] = await waitForSyncs(client, requests, {
+    timeoutMs: opts.timeoutMs,
+    baseline,
+    verify: (es) => verifyTarget(client, es, expected.get(keyOf(es))),
+    onOutcome: (o) => out.out(outcomeLine(o, out)),
+  });
+  const keys = requests.map((r) => keyOf(r.es));
+  return { consumers: following.length, keys, outcomes, errors, code: exitCodeOf(outcomes, errors > 0) };
+}
+
+/** The store the flags name, in a cluster whose default namespace is `contextNamespace`. */
+function storeIdOf(opts: VaultSetOptions, flags: GlobalFlags, contextNamespace: string): StoreId {
+  const scope = scopeOf(flags, contextNamespace);
+  return opts.clusterStore !== undefined
+    ? { kind: "ClusterSecretStore", name: opts.clusterStore }
+    : { kind: "SecretStore", name: opts.store!, namespace: scope.namespace ?? contextNamespace };
+}
+
+/** What was written (a result document's `written`); never the value. */
+export interface Written {
+  context?: string;
+  secret: string;
+  vaultUrl: string;
+  version: string;
+  bytes: number;
+  writtenWith: string;
+  expiresAt?: string;
+}
+
+async function printResult(
+  flags: GlobalFlags,
+  out: Output,
+  written: Written,
+  sync: ReturnType<typeof resultOf> | undefined,
+  skipped: string[] = [],
+): Promise<void> {
+  const doc = {
+    apiVersion: RESULT_API_VERSION,
+    kind: "VaultSetResult",
+    written,
+    ...(sync ? { sync: { ...sync, ...(skipped.length ? { skipped } : {}) } } : {}),
+  };
+  out.out(flags.output === "json" ? toJson(doc) : await toYaml(doc));
+}
+
+/** Writes the value through `session`'s store; returns the line to print. */
+async function writeValue(
+  session: Session,
+  opts: VaultSetOptions,
+  flags: GlobalFlags,
+  name: string,
+  value: string,
+  tags: Record<string, string> | undefined,
+  dates: { expiresAt?: Date | undefined; notBefore?: Date | undefined } = {},
+): Promise<{ line: string; id: StoreId; written: Written }> {
+  const scope = scopeOf(flags, session.namespace);
+  const id = storeIdOf(opts, flags, session.namespace);
+  let version: string;
+  let identity: string;
+  let vaultUrl: string;
+  try {
+    const store = await session.store(id);
+    const credNs = id.kind === "SecretStore" ? id.namespace : (scope.explicit ? scope.namespace : undefined);
+    const client = await session.vault(store, opts, credNs);
+    ({ identity, vaultUrl } = client);
+    try {
+      ({ version } = await client.kv.pushSecret(name, new TextEncoder().encode(value), {
+        ...(opts.contentType ? { contentType: opts.contentType } : {}),
+        ...(tags ? { tags } : {}),
+        ...(dates.expiresAt ? { expiresAt: dates.expiresAt } : {}),
+        ...(dates.notBefore ? { notBefore: dates.notBefore } : {}),
+      }));
+    } finally {
+      await client.kv.close();
+    }
+  } catch (e) {
+    // Key Vault and Entra errors: the provider's messages name the vault and identity, never the value.
+    if (e instanceof Error && (e.name === "ProviderError" || e.name === "NoSecretError")) {
+      const status = (e as Error & { statusCode?: number }).statusCode;
+      const hint = status === 403 && !opts.useLocalCredentials
+        ? '; the store\'s identity may not write secrets (it needs e.g. "Key Vault Secrets Officer"): ' +
+          "write as yourself with --use-local-credentials"
+        : "";
+      throw new CliError(`cannot set secret "${name}": ${e.message}${hint}`);
+    }
+    if (
+      opts.useLocalCredentials && e instanceof Error && /CredentialUnavailable|AggregateAuthentication/.test(e.name)
+    ) {
+      // DefaultAzureCredential's own summary ("A client error occured.") hides which sources it tried and why.
+      const causes = (e as Error & { errors?: Error[] }).errors?.map((x) => x.message.split("\n")[0]).join("; ");
+      throw new CliError(
+        `cannot use your own Azure credentials (DefaultAzureCredential): ${causes || e.message} ` +
+          "(set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET, or run az login)",
+      );
+    }
+    throw e;
+  }
+  const bytes = new TextEncoder().encode(value).length;
+  const size = byteSize(bytes);
+  return {
+    id,
+    written: {
+      secret: name,
+      vaultUrl,
+      version,
+      bytes,
+      writtenWith: identity,
+      ...(dates.expiresAt ? { expiresAt: dates.expiresAt.toISOString() } : {}),
+    },
+    line: `secret "${name}" set in Key Vault ${vaultUrl}: version ${
+      version || "(unknown)"
+    }, ${size}, written with ${identity}${
+      dates.expiresAt ? `; expires at ${dates.expiresAt.toISOString().replace(/\.\d{3}Z$/, "Z")}` : ""
+    }`,
+  };
+}
+
 /** Runs `vault set`; returns the exit code. */
 export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out: Output): Promise<number> {
-  requireOutput(flags, [], "vault set");
+  requireOutput(flags, ["json", "yaml"], "vault set");
   if ((opts.store === undefined) === (opts.clusterStore === undefined)) {
     throw new UsageError("name the store to write through: exactly one of --store NAME or --cluster-store NAME");
   }
@@ -282,90 +458,177 @@ export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out
   const source = valueSource(opts, Deno.stdin.isTerminal());
   if (opts.wait && !opts.sync) throw new UsageError("--wait needs --sync");
   if (opts.waitTimeout !== undefined && !opts.wait) throw new UsageError("--wait-timeout needs --wait");
+  if (opts.store !== undefined && flags.allNamespaces) {
+    throw new UsageError("--store names a SecretStore in one namespace: use -n, not -A");
+  }
   const timeoutMs = opts.waitTimeout !== undefined ? parseTimeout(opts.waitTimeout) : DEFAULT_WAIT_MS;
+  const waves = parseWaves(opts);
+  if (flags.contextsFrom === "-" && source.kind === "stdin") {
+    throw new UsageError("the value and --contexts-from cannot both come from stdin: give --file FILE for one of them");
+  }
+  const contexts = await fleetContexts(flags);
+  if (contexts === undefined && (opts.waveSize !== undefined || opts.maxFailures !== undefined)) {
+    throw new UsageError("--wave-size and --max-failures need several contexts (--context a,b, --all-contexts)");
+  }
+  const rerun = await rerunIfInsecure(flags, contexts ?? [flags.context]);
+  if (rerun !== undefined) return rerun;
   if (source.kind === "value") {
     out.warn(
       "--value puts the secret in your shell history and in the process list; prefer --file FILE or stdin",
     );
   }
   const value = await readValue(source);
-
-  const session = await openSession(flags, (w) => out.warn(w));
-  const client = session.client;
-  try {
-    const scope = scopeOf(flags, client.namespace);
-    const id: StoreId = opts.clusterStore !== undefined
-      ? { kind: "ClusterSecretStore", name: opts.clusterStore }
-      : { kind: "SecretStore", name: opts.store!, namespace: scope.namespace ?? client.namespace };
-    if (id.kind === "SecretStore" && flags.allNamespaces) {
-      throw new UsageError("--store names a SecretStore in one namespace: use -n, not -A");
-    }
-    const store = await session.store(id);
-    const credNs = id.kind === "SecretStore" ? id.namespace : (scope.explicit ? scope.namespace : undefined);
-    const { kv, identity, vaultUrl } = await session.vault(store, opts, credNs);
-    let version: string;
-    try {
-      ({ version } = await kv.pushSecret(name, new TextEncoder().encode(value), {
-        ...(opts.contentType ? { contentType: opts.contentType } : {}),
-        ...(tags ? { tags } : {}),
-        ...(expiresAt ? { expiresAt } : {}),
-        ...(notBefore ? { notBefore } : {}),
-      }));
-    } finally {
-      await kv.close();
-    }
-    out.out(
-      `secret "${name}" set in Key Vault ${vaultUrl}: version ${version || "(unknown)"}, ${
-        byteSize(new TextEncoder().encode(value).length)
-      }, written with ${identity}${
-        expiresAt ? `; expires at ${expiresAt.toISOString().replace(/\.\d{3}Z$/, "Z")}` : ""
-      }`,
-    );
-    if (!opts.sync) return ExitCode.Ok;
-
-    // The ExternalSecrets that read this key through this store: a ClusterSecretStore serves every namespace
-    // (unless -n narrows it), a SecretStore only its own.
-    const esNamespace = id.kind === "SecretStore" ? id.namespace : (scope.explicit ? scope.namespace : undefined);
-    const all = await listAll(client, externalSecrets, {
-      ...(esNamespace !== undefined ? { namespace: esNamespace } : {}),
-      ...(flags.selector !== undefined ? { labelSelector: flags.selector } : {}),
+  if (contexts !== undefined) {
+    return await fleetRotation(contexts, opts, flags, out, {
+      name,
+      value,
+      tags,
+      timeoutMs,
+      waves,
+      dates: { expiresAt, notBefore },
     });
-    const following: ExternalSecret[] = [];
-    for (const es of all) {
-      const ref = referenceOf(es, id, name);
-      if (ref === "follows") following.push(es);
-      else if (ref === "pinned") out.warn(`${keyOf(es)} pins a version of "${name}": not synced (it will not change)`);
-    }
-    const where = esNamespace === undefined ? "in any namespace" : `in namespace "${esNamespace}"`;
-    if (following.length === 0) {
-      out.out(`no ExternalSecret ${where} reads "${name}" through ${id.kind}/${id.name}: nothing to sync`);
+  }
+
+  // -o json|yaml: the lines are replaced by one result document at the end.
+  const doc = flags.output === "json" || flags.output === "yaml";
+  const lines = doc ? out.withoutStdout() : out;
+  const session = await openSession(flags, (w) => out.warn(w));
+  try {
+    const { line, id, written } = await writeValue(session, opts, flags, name, value, tags, { expiresAt, notBefore });
+    lines.out(line);
+    if (!opts.sync) {
+      if (doc) await printResult(flags, out, written, undefined);
       return ExitCode.Ok;
     }
-    const baseline = opts.wait ? await readBaseline(client, following.map((es) => es.metadata.namespace!)) : undefined;
-    // One rotation token for every consumer: the controller lets them share one read made after the write.
-    const { requests, errors } = await forceSyncAll(client, following, out, (req) => {
-      out.out(
-        `externalsecret.external-secrets.io/${req.es.metadata.name} sync requested (namespace ${req.es.metadata.namespace})`,
-      );
-    }, rotationToken(version));
-    if (!opts.wait) return errors > 0 ? ExitCode.Error : ExitCode.Ok;
-    const expected = new Map<string, string | undefined>();
-    for (const r of requests) expected.set(keyOf(r.es), await expectedDataHash(r.es, id, name, value));
-    const outcomes: SyncOutcome[] = await waitForSyncs(client, requests, {
-      timeoutMs,
-      baseline,
-      verify: (es) => verifyTarget(client, es, expected.get(keyOf(es))),
-      onOutcome: (o) => out.out(outcomeLine(o, out)),
-    });
-    return exitCodeOf(outcomes, errors > 0);
-  } catch (e) {
-    if (e instanceof CliError) throw e;
-    // Key Vault and Entra errors: the provider's messages name the vault and identity, never the value.
-    if (e instanceof Error && (e.name === "ProviderError" || e.name === "NoSecretError")) {
-      throw new CliError(`cannot set secret "${name}": ${e.message}`);
-    }
-    throw e;
+    const wait = opts.wait === true;
+    const token = rotationToken(written.version);
+    const r = await syncConsumers(session.client, id, name, value, flags, { wait, timeoutMs, token }, lines);
+    if (doc) await printResult(flags, out, written, resultOf(wait, [{ context: undefined, result: r }]));
+    return r.code;
   } finally {
     session.close();
   }
+}
+
+/** `--wave-size N` (default: every cluster at once) and `--max-failures N` (default 0). */
+function parseWaves(opts: VaultSetOptions): { size: number | undefined; maxFailures: number } {
+  const num = (text: string | undefined, flag: string, min: number): number | undefined => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} "${text}": a whole number of ${min} or more`);
+    return n;
+  };
+  return { size: num(opts.waveSize, "--wave-size", 1), maxFailures: num(opts.maxFailures, "--max-failures", 0) ?? 0 };
+}
+
+/**
+ * The fleet rotation: the vault is written once (through the first context, in order, that can reach the store),
+ * then every cluster's consumers are force-synced in waves; once more than `--max-failures` clusters failed, the
+ * remaining waves are not started. Exit 0 only when every cluster's Secrets hold the new value.
+ */
+async function fleetRotation(
+  contexts: string[],
+  opts: VaultSetOptions,
+  flags: GlobalFlags,
+  out: Output,
+  w: {
+    name: string;
+    value: string;
+    tags: Record<string, string> | undefined;
+    timeoutMs: number;
+    waves: { size: number | undefined; maxFailures: number };
+    dates: { expiresAt: Date | undefined; notBefore: Date | undefined };
+  },
+): Promise<number> {
+  const doc = flags.output === "json" || flags.output === "yaml";
+  const lines = doc ? out.withoutStdout() : out;
+  let written: Written | undefined;
+  for (const context of contexts) {
+    const own: GlobalFlags = { ...flags, context };
+    let session: Session | undefined;
+    try {
+      session = await openSession(own, (m) => out.warn(`[${context}] ${m}`));
+      const done = await writeValue(session, opts, own, w.name, w.value, w.tags, w.dates);
+      written = { context, ...done.written };
+      lines.out(`[${context}] ${done.line}`);
+      break;
+    } catch (e) {
+      // Key Vault's refusal is the same from every cluster: do not try the next one.
+      if (e instanceof CliError && /^cannot set secret/.test(e.message)) throw e;
+      const p = problemOf(e);
+      out.warn(`[${context}] cannot write through this cluster (${p.reason}: ${p.message}); trying the next context`);
+    } finally {
+      session?.close();
+    }
+  }
+  if (written === undefined) throw new CliError("no context could write the value: nothing was written");
+  const token = rotationToken(written.version);
+  if (!opts.sync) {
+    if (doc) await printResult(flags, out, written, undefined);
+    return ExitCode.Ok;
+  }
+  const size = w.waves.size ?? contexts.length;
+  const results: ClusterResult<ClusterRotation>[] = [];
+  const skipped: string[] = [];
+  let failedClusters = 0;
+  for (let i = 0; i < contexts.length; i += size) {
+    const wave = contexts.slice(i, i + size);
+    if (failedClusters > w.waves.maxFailures) {
+      skipped.push(...wave);
+      continue;
+    }
+    const done = await forEachCluster(wave, flags, out, async (session, context, own) => {
+      const mine = lines.prefixed(`[${context}] `);
+      const id = storeIdOf(opts, own, session.namespace);
+      const r = await syncConsumers(session.client, id, w.name, w.value, own, {
+        wait: opts.wait === true,
+        timeoutMs: w.timeoutMs,
+        token,
+      }, mine);
+      if (opts.wait && r.consumers > 0) {
+        const held = r.outcomes.filter((o) => o.state === "ready").length;
+        mine.out(`${held}/${r.consumers} ExternalSecrets hold the new value`);
+      }
+      return r;
+    });
+    for (const r of done) {
+      if (!r.ok) lines.out(`[${r.context}] ${out.red(r.problem.reason)}: ${r.problem.message}`);
+      if (!r.ok || r.value.code !== ExitCode.Ok) failedClusters++;
+    }
+    results.push(...done);
+  }
+  for (const c of skipped) {
+    lines.out(
+      `[${c}] ${
+        out.yellow("Skipped")
+      }: not synced, ${failedClusters} cluster(s) failed (--max-failures ${w.waves.maxFailures})`,
+    );
+  }
+  let held = 0;
+  let notHeld = 0;
+  for (const r of results) {
+    if (!r.ok) continue;
+    notHeld += r.value.errors;
+    if (opts.wait) { for (const o of r.value.outcomes) o.state === "ready" ? held++ : notHeld++; }
+    else held += r.value.consumers - r.value.errors;
+  }
+  if (doc) {
+    const clusters = results.map((r) =>
+      r.ok ? { context: r.context, result: r.value } : { context: r.context, problem: r.problem }
+    );
+    await printResult(flags, out, written, resultOf(opts.wait === true, clusters), skipped);
+  }
+  out.err(
+    summaryLine(results, {
+      what: "ExternalSecrets",
+      ready: held,
+      notReady: notHeld,
+      ...(opts.wait
+        ? { readyWord: "hold the new value", notReadyWord: "do not" }
+        : { readyWord: "requested", notReadyWord: "failed" }),
+    }) + (skipped.length ? `; ${skipped.length} cluster(s) skipped` : ""),
+  );
+  if (results.some((r) => !r.ok || r.value.code === ExitCode.Error)) return ExitCode.Error;
+  if (skipped.length > 0 || results.some((r) => r.ok && r.value.code !== ExitCode.Ok)) return ExitCode.NotReady;
+  return ExitCode.Ok;
 }

@@ -151,3 +151,27 @@ Deno.test("parseWhen(): ISO dates and times, or a duration from now; anything el
     assert.throws(() => parseWhen(bad, "--expires", now), UsageError, bad);
   }
 });
+
+Deno.test("vault set: the value and --contexts-from cannot both be stdin (usage error, nothing contacted)", async () => {
+  const { main } = await import("./main.ts");
+  const { Output } = await import("./output.ts");
+  let err = "";
+  const o = new Output(
+    { out: () => {}, err: (s) => (err += s), outIsTerminal: false, errIsTerminal: false },
+    () => undefined,
+  );
+  const code = await main([
+    "vault",
+    "set",
+    "--cluster-store",
+    "c",
+    "--name",
+    "k",
+    "--file",
+    "-",
+    "--contexts-from",
+    "-",
+  ], o);
+  assert.equal(code, 2);
+  assert.match(err, /cannot both come from stdin/);
+});

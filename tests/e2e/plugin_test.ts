@@ -380,6 +380,10 @@ Deno.test("kubectl externalsecret: status, sync, vault set, render, RBAC, throug
         r.stderr,
         new RegExp(`error: cannot set secret "nope": Key Vault \\S+ denied client ${READONLY_APP.id} .*\\(403 `),
       );
+      assert.match(
+        r.stderr,
+        /the store's identity may not write secrets .*: write as yourself with --use-local-credentials/,
+      );
       assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
       assert.equal(az.getSecret("zaldre", "nope"), undefined);
     });

@@ -6,7 +6,7 @@
  * @module
  */
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
-import { type KeyVaultSecret, SecretClient } from "@azure/keyvault-secrets";
+import { type KeyVaultSecret, SecretClient, type SecretProperties } from "@azure/keyvault-secrets";
 import type { ExternalSecretFind } from "../../api/types.ts";
 import {
   NoSecretError,
@@ -347,6 +347,49 @@ export class AzureKeyVaultClient implements SecretsClient {
     }
   }
 
+  /** Every secret's properties (name, enabled, dates, tags, content type), never a value: `vault list`. */
+  async listSecretProperties(signal?: AbortSignal): Promise<SecretInfo[]> {
+    const out: SecretInfo[] = [];
+    try {
+      for await (const p of this.#client.listPropertiesOfSecrets(signal ? { abortSignal: signal } : {})) {
+        out.push(secretInfo(p));
+      }
+    } catch (e) {
+      throw mapAzureError(e, this.#context("the list of secrets"));
+    }
+    return out;
+  }
+
+  /** The properties of every version of secret `name`, newest first: `vault versions`. */
+  async listSecretVersions(name: string, signal?: AbortSignal): Promise<SecretInfo[]> {
+    const out: SecretInfo[] = [];
+    try {
+      for await (const p of this.#client.listPropertiesOfSecretVersions(name, signal ? { abortSignal: signal } : {})) {
+        out.push(secretInfo(p));
+      }
+    } catch (e) {
+      throw mapAzureError(e, this.#context(`the versions of secret "${name}"`));
+    }
+    return out.sort((a, b) => (b.createdOn ?? "").localeCompare(a.createdOn ?? ""));
+  }
+
+  /** The value and properties of secret `name` (latest version unless `version`): `vault get`. */
+  async getSecretWithProperties(
+    name: string,
+    version?: string,
+    signal?: AbortSignal,
+  ): Promise<{ value: string; info: SecretInfo }> {
+    try {
+      const s = await this.#client.getSecret(name, {
+        ...(version ? { version } : {}),
+        ...(signal ? { abortSignal: signal } : {}),
+      });
+      return { value: s.value ?? "", info: secretInfo(s.properties) };
+    } catch (e) {
+      throw mapAzureError(e, this.#context(`secret "${name}"${version ? ` version ${version}` : ""}`));
+    }
+  }
+
   #context(what: string): ErrorContext {
     return {
       what,
@@ -360,4 +403,25 @@ export class AzureKeyVaultClient implements SecretsClient {
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/** What `vault list|versions|get` show about a secret version (never its value). */
+export interface SecretInfo {
+  name: string;
+  version: string;
+  enabled: boolean;
+  createdOn?: string;
+  updatedOn?: string;
+  expiresOn?: string;
+  contentType?: string;
+  tags: Record<string, string>;
+}
+
+function secretInfo(p: SecretProperties): SecretInfo {
+  const info: SecretInfo = { name: p.name, version: p.version ?? "", enabled: p.enabled !== false, tags: p.tags ?? {} };
+  if (p.createdOn) info.createdOn = p.createdOn.toISOString();
+  if (p.updatedOn) info.updatedOn = p.updatedOn.toISOString();
+  if (p.expiresOn) info.expiresOn = p.expiresOn.toISOString();
+  if (p.contentType) info.contentType = p.contentType;
+  return info;
 }
