@@ -221,10 +221,11 @@ export function program(out: Output, setCode: (code: number) => void): Command {
   root.command("status")
     .description("show ExternalSecrets: a table, or one in detail")
     .argument("[names...]", "ExternalSecrets (detailed view; in a fleet run, their rows)")
+    .option("--expiring-within <when>", "only those whose Key Vault source expires within this (30d) or before a date")
     .addHelpText("after", STATUS_HELP)
-    .action(async (names: string[], _o: unknown, cmd: Command) => {
+    .action(async (names: string[], o: { expiringWithin?: string }, cmd: Command) => {
       const { runStatus } = await import("./status.ts");
-      setCode(await runStatus(names, globalFlags(cmd), out));
+      setCode(await runStatus(names, globalFlags(cmd), out, o));
     });
 
   root.command("sync")

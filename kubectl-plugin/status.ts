@@ -28,9 +28,11 @@ import { describeError, ExitCode, isCrdMissing, UsageError } from "./errors.ts";
 import { fleetContexts, fleetExitCode, forEachCluster, rerunIfInsecure, summaryLine } from "./fleet.ts";
 import { type GlobalFlags, requireOutput, scopeOf } from "./global.ts";
 import { openSession } from "./session.ts";
+import { parseWhen } from "./vault_set.ts";
 import { age, byteSize, formatTable, type Output, RESULT_API_VERSION, toJson, toYaml, truncate } from "./output.ts";
 import {
   type EsSummary,
+  expiryText,
   listAll,
   readiness,
   storeShort,
@@ -90,7 +92,26 @@ export interface StatusReport {
 const API = "externalsecret.external-secrets.io";
 
 /** Runs `status`; returns the exit code (3 when any ExternalSecret shown is not Ready, 1 when a cluster failed). */
-export async function runStatus(names: string[], flags: GlobalFlags, out: Output): Promise<number> {
+/** Options of `status` itself. */
+export interface StatusOptions {
+  /** Only ExternalSecrets whose earliest source expires within this (`30d`) or before this date. */
+  expiringWithin?: string;
+}
+
+/** The filter `--expiring-within` asks for, if it was given. */
+function expiryFilter(opts: StatusOptions, now: Date): ((es: ExternalSecret) => boolean) | undefined {
+  if (opts.expiringWithin === undefined) return undefined;
+  const limit = parseWhen(opts.expiringWithin, "--expiring-within", now)!.getTime();
+  return (es) => es.status?.expiresAt !== undefined && Date.parse(es.status.expiresAt) <= limit;
+}
+
+export async function runStatus(
+  names: string[],
+  flags: GlobalFlags,
+  out: Output,
+  opts: StatusOptions = {},
+): Promise<number> {
+  const only = expiryFilter(opts, new Date());
   requireOutput(flags, ["wide", "json", "yaml", "name", "jsonpath", "custom-columns"], "status");
   if (names.length > 0 && flags.allNamespaces) {
     throw new UsageError("a resource cannot be retrieved by name across all namespaces (drop -A or the NAME)");
@@ -101,7 +122,7 @@ export async function runStatus(names: string[], flags: GlobalFlags, out: Output
   const contexts = await fleetContexts(flags);
   const rerun = await rerunIfInsecure(flags, contexts ?? [flags.context]);
   if (rerun !== undefined) return rerun;
-  if (contexts !== undefined) return await fleetStatus(contexts, names, flags, out);
+  if (contexts !== undefined) return await fleetStatus(contexts, names, flags, out, only);
   const session = await openSession(flags, (w) => out.warn(w));
   const client = session.client;
   try {
@@ -134,7 +155,7 @@ export async function runStatus(names: string[], flags: GlobalFlags, out: Output
       }
       return code;
     }
-    const items = await listIn(client, scope.namespace, names, flags);
+    const items = (await listIn(client, scope.namespace, names, flags)).filter(only ?? (() => true));
     if (items.length === 0 && !isDocument(flags)) {
       out.err(
         scope.namespace === undefined ? "No resources found" : `No resources found in ${scope.namespace} namespace.`,
@@ -183,11 +204,20 @@ interface ClusterStatus {
 }
 
 /** `status` over many clusters: one table with a CLUSTER column, a row per failed cluster, a summary line. */
-async function fleetStatus(contexts: string[], names: string[], flags: GlobalFlags, out: Output): Promise<number> {
+async function fleetStatus(
+  contexts: string[],
+  names: string[],
+  flags: GlobalFlags,
+  out: Output,
+  only?: (es: ExternalSecret) => boolean,
+): Promise<number> {
   const now = new Date();
   const results = await forEachCluster(contexts, flags, out, async (session): Promise<ClusterStatus> => {
     const scope = scopeOf(flags, session.namespace);
-    if (names.length === 0) return { items: await listIn(session.client, scope.namespace, [], flags), missing: [] };
+    if (names.length === 0) {
+      const items = await listIn(session.client, scope.namespace, [], flags);
+      return { items: items.filter(only ?? (() => true)), missing: [] };
+    }
     const status: ClusterStatus = { items: [], missing: [] };
     for (const name of names) {
       try {
@@ -366,6 +396,7 @@ export const STATUS_COLUMNS: StatusColumn[] = [
   { header: "ready", cell: (s, o) => (o.paint ? o.paint.status(s.ready) : s.ready) },
   { header: "reason", cell: (s) => s.reason || "<none>", problem: (p) => p.problem },
   { header: "last sync", cell: (s, o) => (s.lastSync ? age(s.lastSync, o.now) : "<never>") },
+  { header: "expires", cell: (s, o) => expiryText(s.expiresAt, o.now) },
   { header: "next refresh", cell: (s) => s.next.text },
   { header: "refresh", when: (o) => o.wide, cell: (s) => refreshText(s) },
   { header: "target", cell: (s) => s.target },
@@ -528,6 +559,13 @@ export function detailText(r: StatusReport, now: Date, paint?: Pick<Output, "sta
     s.refreshPolicy === "Periodic" ? `Periodic, every ${s.refreshInterval}` : s.refreshPolicy,
   ]);
   lines.push(["Last sync", s.lastSync ? `${age(s.lastSync, now)} ago (${s.lastSync})` : "never"]);
+  for (const src of es.status?.sources ?? []) {
+    const when = src.expiresAt ? `expires ${src.expiresAt} (${expiryText(src.expiresAt, now)})` : "no expiry";
+    lines.push([
+      "Source",
+      `${src.key}${src.version ? ` version ${src.version}` : ""}: ${when}${src.expiry ? `, ${src.expiry}` : ""}`,
+    ]);
+  }
   lines.push(["Next refresh", s.next.detail]);
   lines.push([
     "Force-sync",

@@ -14,9 +14,9 @@ Deno.test("statusTable(): kubectl-style columns, -A adds NAMESPACE, wide adds RE
   assert.equal(
     statusTable(rows, { allNamespaces: false, wide: false, now: NOW }),
     [
-      "NAME      STORE     READY   REASON              LAST SYNC   NEXT REFRESH   TARGET    MESSAGE",
-      "regcred   css/css   True    SecretSynced        10m         50m            regcred   secret synced",
-      "broken    css/css   False   SecretSyncedError   10m         retrying       broken    " +
+      "NAME      STORE     READY   REASON              LAST SYNC   EXPIRES   NEXT REFRESH   TARGET    MESSAGE",
+      "regcred   css/css   True    SecretSynced        10m         <none>    50m            regcred   secret synced",
+      "broken    css/css   False   SecretSyncedError   10m         <none>    retrying       broken    " +
       "could not get secret data from provider: xxxxxxxxxxxxxxxxxx…",
     ].join("\n"),
   );
@@ -120,4 +120,19 @@ Deno.test("statusTable(): a fleet's CLUSTER column, problem rows with the whole 
   const bare = statusTable(rows, { allNamespaces: true, wide: false, cluster: true, noHeaders: true, now: NOW });
   assert.equal(bare.split("\n").length, 3);
   assert.ok(bare.startsWith("east "));
+});
+
+Deno.test("statusTable(): EXPIRES shows how long until the earliest source expires, or that it has", () => {
+  const soon = syncedEs();
+  soon.status!.expiresAt = "2025-06-11T12:00:00Z";
+  const gone = syncedEs();
+  gone.metadata = { ...gone.metadata, name: "gone" };
+  gone.status!.expiresAt = "2025-05-31T12:00:00Z";
+  const table = statusTable([summarize(soon, NOW), summarize(gone, NOW)], {
+    allNamespaces: false,
+    wide: false,
+    now: NOW,
+  });
+  assert.match(table.split("\n")[1]!, / 10d /);
+  assert.match(table.split("\n")[2]!, / expired 24h ago /);
 });

@@ -37,6 +37,15 @@ export interface EsSummary {
   refreshInterval: string;
   /** The last sync saw the current spec, labels and annotations (no force-sync pending). */
   upToDate: boolean;
+  /** The earliest expiry of the Key Vault versions it synced (`status.expiresAt`), if any has one. */
+  expiresAt?: string;
+}
+
+/** The EXPIRES cell: how long until the earliest source expires, `expired`, or `<none>` without an expiry. */
+export function expiryText(expiresAt: string | undefined, now: Date): string {
+  if (!expiresAt) return "<none>";
+  const ms = Date.parse(expiresAt) - now.getTime();
+  return ms <= 0 ? `expired ${humanDuration(-ms)} ago` : humanDuration(ms);
 }
 
 /** The Secret an ExternalSecret writes (`spec.target.name`, default its own name; as `targetName()` in the planner). */
@@ -153,6 +162,7 @@ export function summarize(es: ExternalSecret, now: Date): EsSummary {
     upToDate: isUpToDate(es),
   };
   if (es.status?.refreshTime) s.lastSync = es.status.refreshTime;
+  if (es.status?.expiresAt) s.expiresAt = es.status.expiresAt;
   return s;
 }
 

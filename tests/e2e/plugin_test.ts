@@ -142,6 +142,7 @@ Deno.test("kubectl externalsecret: status, sync, vault set, render, RBAC, throug
         "READY",
         "REASON",
         "LAST SYNC",
+        "EXPIRES",
         "NEXT REFRESH",
         "TARGET",
         "MESSAGE",
@@ -149,7 +150,8 @@ Deno.test("kubectl externalsecret: status, sync, vault set, render, RBAC, throug
       assertAligned(r.stdout);
       const rows = Object.fromEntries(lines.slice(1).map((l) => [cols(l)[0], cols(l)]));
       assert.deepEqual(Object.keys(rows), ["broken", "once", "regcred"]);
-      const [, store, ready, reason, lastSync, next, target, message] = rows["regcred"]!;
+      const [, store, ready, reason, lastSync, expires, next, target, message] = rows["regcred"]!;
+      assert.equal(expires, "<none>", "no exp on the seed's secret");
       assert.equal(store, "css/azure-keyvault-cluster-store");
       assert.equal(ready, "True");
       assert.equal(reason, "SecretSynced");
@@ -159,9 +161,10 @@ Deno.test("kubectl externalsecret: status, sync, vault set, render, RBAC, throug
       assert.equal(message, "secret synced");
       assert.deepEqual(rows["broken"]!.slice(2, 4), ["False", "SecretSyncedError"]);
       assert.equal(rows["broken"]![4], "<never>");
-      assert.equal(rows["broken"]![5], "pending");
-      assert.match(rows["broken"]![7]!, /no-such-secret/);
-      assert.equal(rows["once"]![5], "<never>", "refreshInterval 0: no next refresh");
+      assert.equal(rows["broken"]![5], "<none>");
+      assert.equal(rows["broken"]![6], "pending");
+      assert.match(rows["broken"]![8]!, /no-such-secret/);
+      assert.equal(rows["once"]![6], "<never>", "refreshInterval 0: no next refresh");
 
       const ok = await k(["status", "-n", "jenkins", "-l", "tier!=test"]);
       assert.equal(ok.code, 0, "every one shown is Ready");
@@ -173,7 +176,7 @@ Deno.test("kubectl externalsecret: status, sync, vault set, render, RBAC, throug
       assert.match(all.stdout, /\njenkins {3,}regcred {3,}/);
 
       const wide = await k(["status", "-n", "jenkins", "-o", "wide"]);
-      assert.deepEqual(cols(wide.stdout.split("\n")[0]!).slice(6, 8), ["REFRESH", "TARGET"]);
+      assert.deepEqual(cols(wide.stdout.split("\n")[0]!).slice(7, 9), ["REFRESH", "TARGET"]);
       assert.match(wide.stdout, /\nregcred .* Periodic\/24h {3,}regcred /);
 
       const empty = await k(["status", "-n", "default"]);

@@ -99,6 +99,33 @@ Deno.test("expiry: status, metric, SourceExpiring Event and plugin; vault set --
       KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: "true",
     });
 
+    const expiresColumn = async (args: string[] = []): Promise<string | undefined> => {
+      const r = await plugin!.kubectl(["status", "-n", "jenkins", ...args]);
+      assert.ok(r.code === 0 || r.code === 3, r.stdout + r.stderr);
+      const lines = r.stdout.trimEnd().split("\n");
+      const header = lines[0]!.split(/\s{2,}/);
+      const row = lines.slice(1).map((l) => l.split(/\s{2,}/)).find((c) => c[0] === "regcred");
+      return row?.[header.indexOf("EXPIRES")];
+    };
+
+    await t.step(
+      "the plugin: EXPIRES about 10d, --expiring-within filters, status NAME names the version",
+      async () => {
+        assert.match((await expiresColumn()) ?? "", /^(9|10)d$/);
+        assert.match((await expiresColumn(["--expiring-within", "30d"])) ?? "", /^(9|10)d$/);
+        const none = await plugin!.kubectl(["status", "-n", "jenkins", "--expiring-within", "5d"]);
+        assert.equal(none.code, 0, none.stdout + none.stderr);
+        assert.match(none.stderr, /No resources found in jenkins namespace/);
+        const detail = await plugin!.kubectl(["status", "-n", "jenkins", "regcred"]);
+        assert.match(
+          detail.stdout,
+          /\nSource: +docker-config-json version [0-9a-f]+: expires \S+ \((9|10)d\), Expiring\n/,
+        );
+        const bad = await plugin!.kubectl(["status", "-n", "jenkins", "--expiring-within", "soon"]);
+        assert.equal(bad.code, 2, bad.stderr);
+      },
+    );
+
     await t.step(
       "vault set --expires 90d --sync --wait: exp 90 days out (read through the SDK), Secret follows",
       async () => {
@@ -143,6 +170,10 @@ Deno.test("expiry: status, metric, SourceExpiring Event and plugin; vault set --
         assert.equal(after.status!.sources![0]!.expiry, undefined, "90 days out is no longer within the warning");
       },
     );
+
+    await t.step("after the rotation EXPIRES shows about 90 days", async () => {
+      assert.match((await expiresColumn()) ?? "", /^(89|90)d$/);
+    });
 
     await t.step("bad --expires values are usage errors (exit 2) and write nothing", async () => {
       const version = az.getSecret("zaldre", "docker-config-json")?.version;
