@@ -10,7 +10,12 @@ import assert from "node:assert/strict";
 import type { ExternalSecret } from "../../controller/api/types.ts";
 import { startAzureEmulators } from "../harness/azure/mod.ts";
 import { startControlPlane } from "../harness/control_plane.ts";
-import { type ControllerProcess, startController } from "../harness/controller_process.ts";
+import {
+  bundle,
+  CONTROLLER_PERMISSIONS,
+  type ControllerProcess,
+  startController,
+} from "../harness/controller_process.ts";
 import { type Prometheus, type Sample, startPrometheus } from "../harness/prometheus.ts";
 import { apply, eventually, getJson, ready, seedStore } from "../harness/scenario.ts";
 
@@ -264,6 +269,62 @@ Deno.test("ESO's dashboard and SLIs return data from a real Prometheus", async (
       ]);
       assert.equal(waits, sent);
       assert.ok(await one(`kv_operator_read_cache_requests_total{result="miss"}`) >= 2);
+    });
+
+    await t.step("logs name the client that failed (an ID is not a secret)", () => {
+      const failed = controller!.logs().filter((l) => l.msg === "store validated" && l.level === "warn");
+      assert.ok(failed.length >= 1, "the outage was logged");
+      for (const l of failed) {
+        assert.match(String(l.error), /for client prom-(team|flaky)-client /, String(l.error));
+        assert.doesNotMatch(String(l.error), /REDACTED/);
+      }
+    });
+
+    await t.step("--log-format text reads like klog; JSON stays the default", async () => {
+      assert.ok(controller!.logs().some((l) => l.msg === "ready"), "the default is JSON");
+      const path = await bundle("controller/main.ts", "kv-operator");
+      // A namespace of its own and no metrics port: it only starts, logs and stops.
+      const proc = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--quiet",
+          "--no-config",
+          "--cached-only",
+          ...CONTROLLER_PERMISSIONS,
+          path,
+          `--kubeconfig=${cp.kubeconfigPath}`,
+          `--namespace=${await cp.newNamespace("text-logs")}`,
+          "--metrics-addr=0",
+          `--azure-authority-host=${az.authorityHost}`,
+          "--azure-disable-challenge-resource-verification",
+          "--log-format=text",
+        ],
+        env: { NODE_EXTRA_CA_CERTS: az.caCertPath, NO_COLOR: "1" },
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      let text = "";
+      const reader = proc.stderr.pipeThrough(new TextDecoderStream()).getReader();
+      const deadline = Date.now() + 30_000;
+      while (!/\] "ready" /.test(text) && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+      proc.kill("SIGTERM");
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+      await proc.status;
+      const lines = text.trim().split("\n");
+      const klog =
+        /^[DIWE]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ kv-operator\] "[^"]+"( [A-Za-z]+=("([^"\\]|\\.)*"|[^ "]+))*$/;
+      for (const l of lines) assert.match(l, klog);
+      assert.ok(lines.some((l) => /^I\d{4} [\d:.]+ +\d+ kv-operator\] "ready" startupMs=\d+ version="/.test(l)), text);
+      assert.ok(lines.some((l) => / "stopped"$/.test(l)), text);
     });
 
     await t.step("no secret value reached the controller's output", () => {
