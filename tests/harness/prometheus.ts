@@ -37,8 +37,26 @@ export interface Prometheus {
   query(expr: string): Promise<Sample[]>;
   /** `/api/v1/label/<name>/values` restricted to series matching `match`. */
   labelValues(name: string, match: string): Promise<string[]>;
+  /** `/api/v1/rules`: the loaded rule groups with each rule's health and, for alerts, state and active alerts. */
+  rules(): Promise<RuleGroup[]>;
   /** Stops the process and removes its data. */
   stop(): Promise<void>;
+}
+
+/** A rule as `/api/v1/rules` reports it. */
+export interface Rule {
+  name: string;
+  type: "alerting" | "recording";
+  health: string;
+  lastError?: string;
+  state?: "inactive" | "pending" | "firing";
+  alerts?: { labels: Record<string, string>; state: string }[];
+}
+
+/** A rule group as `/api/v1/rules` reports it. */
+export interface RuleGroup {
+  name: string;
+  rules: Rule[];
 }
 
 /** Options of {@link startPrometheus}. */
@@ -47,6 +65,8 @@ export interface PrometheusOptions {
   targets: string[];
   /** Labels added to every scraped series (e.g. the `service` label a ServiceMonitor adds). */
   labels?: Record<string, string>;
+  /** Rule files (Prometheus' format: `groups:`), evaluated every interval. */
+  ruleFiles?: string[];
   /** Scrape (and rule evaluation) interval in seconds. @default {1} */
   intervalSeconds?: number;
 }
@@ -59,6 +79,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
   // JSON is valid YAML: no YAML writer needed.
   const config = {
     global: { scrape_interval: interval, evaluation_interval: interval, scrape_timeout: interval },
+    rule_files: opts.ruleFiles ?? [],
     scrape_configs: [{
       job_name: "kv-operator",
       static_configs: [{ targets: opts.targets, labels: opts.labels ?? {} }],
@@ -116,6 +137,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
         .result,
     labelValues: (name, match) =>
       api<string[]>(`/api/v1/label/${encodeURIComponent(name)}/values?match[]=${encodeURIComponent(match)}`),
+    rules: async () => (await api<{ groups: RuleGroup[] }>("/api/v1/rules")).groups,
     stop,
   };
 }

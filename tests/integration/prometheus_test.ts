@@ -18,6 +18,9 @@ import {
 } from "../harness/controller_process.ts";
 import { type Prometheus, type Sample, startPrometheus } from "../harness/prometheus.ts";
 import { apply, eventually, getJson, ready, seedStore } from "../harness/scenario.ts";
+import { parse, stringify } from "yaml";
+
+const MONITORING = new URL("../../deploy/monitoring/", import.meta.url);
 
 /** The Service name our packaging must use for ESO's dashboard to match (`service=~"external-secrets.*"`). */
 const SERVICE = "external-secrets-metrics";
@@ -111,6 +114,7 @@ Deno.test("ESO's dashboard and SLIs return data from a real Prometheus", async (
   const az = await startAzureEmulators({ vaults: ["zaldre"] });
   let controller: ControllerProcess | undefined;
   let prom: Prometheus | undefined;
+  let rulesFile: string | undefined;
   try {
     await seedStore(cp, az, { clientId: "prom-cluster-client", clientSecret: "prom-cluster-secret" });
     az.setSecret("zaldre", "app", "app-value");
@@ -119,7 +123,15 @@ Deno.test("ESO's dashboard and SLIs return data from a real Prometheus", async (
       authorityHost: az.authorityHost,
       caCertPath: az.caCertPath,
     });
-    prom = await startPrometheus({ targets: [new URL(controller.metricsUrl).host], labels: { service: SERVICE } });
+    // Our alert rules, from the PrometheusRule we ship, in Prometheus' own rule file format.
+    rulesFile = await Deno.makeTempFile({ prefix: "kv-rules-", suffix: ".yml" });
+    const rule = parse(await Deno.readTextFile(new URL("alerts.yaml", MONITORING))) as { spec: unknown };
+    await Deno.writeTextFile(rulesFile, stringify(rule.spec));
+    prom = await startPrometheus({
+      targets: [new URL(controller.metricsUrl).host],
+      labels: { service: SERVICE },
+      ruleFiles: [rulesFile],
+    });
     const p = prom;
     // Counters must be seen at their start value before the errors, or increase() has nothing to compare with.
     await eventually("first scrape", async () => (await p.query(`up{${S2}} == 1`)).length > 0, 15_000);
@@ -212,6 +224,51 @@ Deno.test("ESO's dashboard and SLIs return data from a real Prometheus", async (
       for (const q of NOT_APPLICABLE) {
         assert.deepEqual(await p.query(q.expr), [], `${q.what} has no data here: move it to ESO_QUERIES`);
       }
+    });
+
+    await t.step("every panel of our dashboard (deploy/monitoring) returns at least one series", async () => {
+      type Panel = { title: string; targets?: { expr: string }[]; panels?: Panel[] };
+      const dash = JSON.parse(await Deno.readTextFile(new URL("kv-operator-dashboard.json", MONITORING))) as {
+        panels: Panel[];
+        templating: { list: { name: string; query: string | { query: string } }[] };
+      };
+      const variable = (name: string): string => {
+        const v = dash.templating.list.find((x) => x.name === name)!;
+        return typeof v.query === "string" ? v.query : v.query.query;
+      };
+      const service = variable("service");
+      const controllerQuery = /^label_values\((.*), controller\)$/.exec(
+        variable("controller").replaceAll("$service", service),
+      );
+      assert.ok(controllerQuery, "the $controller variable is label_values(..., controller)");
+      const controllers = await p.labelValues("controller", controllerQuery[1]!);
+      assert.ok(controllers.length >= 3, `controllers: ${controllers}`);
+      const panels = dash.panels.flatMap((x) => [x, ...(x.panels ?? [])]).filter((x) => x.targets?.length);
+      assert.ok(panels.length >= 20, `${panels.length} panels`);
+      for (const panel of panels) {
+        for (const target of panel.targets!) {
+          for (const c of target.expr.includes("$controller") ? controllers : [""]) {
+            const expr = target.expr.replaceAll("$service", service).replaceAll("$controller", c)
+              .replaceAll("$__rate_interval", "1m");
+            await eventually(`${panel.title} (${c}): ${expr}`, async () => (await p.query(expr)).length > 0, 20_000);
+          }
+        }
+      }
+    });
+
+    await t.step("our alert rules load, evaluate without error, and the not-ready one is pending", async () => {
+      const rules = await eventually("rules evaluated", async () => {
+        const all = (await p.rules()).flatMap((g) => g.rules);
+        return all.length > 0 && all.every((r) => r.health === "ok") && all;
+      }, 10_000);
+      assert.equal(rules.length, 7);
+      const notReady = rules.find((r) => r.name === "ExternalSecretNotReady")!;
+      assert.ok(
+        notReady.alerts?.some((a) => a.labels.name === "missing" && a.labels.namespace === ns && a.state === "pending"),
+        JSON.stringify(notReady),
+      );
+      const kvErrors = rules.find((r) => r.name === "KeyVaultCallErrors")!;
+      assert.equal(kvErrors.state, "pending", "404s are errors: the error ratio is over 5 %");
     });
 
     await t.step('a Key Vault 404 counts as status="error"', async () => {
@@ -335,6 +392,7 @@ Deno.test("ESO's dashboard and SLIs return data from a real Prometheus", async (
     });
   } finally {
     await prom?.stop();
+    if (rulesFile) await Deno.remove(rulesFile).catch(() => {});
     await controller?.stop();
     await az.stop();
     await cp.stop();
