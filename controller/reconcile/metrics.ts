@@ -210,6 +210,17 @@ export function setConditionGauge(
   for (const s of ["True", "False"]) gauge.set({ ...labels, condition, status: s }, s === status ? 1 : 0);
 }
 
+/** Removes a deleted ExternalSecret's series, as ESO does: its condition, sync counters and reconcile duration. */
+export function dropExternalSecretSeries(
+  metrics: ControllerMetrics,
+  labels: { name: string; namespace: string },
+): void {
+  dropConditionGauge(metrics.esCondition, labels, "Ready");
+  metrics.syncCalls.remove(labels);
+  metrics.syncErrors.remove(labels);
+  metrics.esReconcileDuration.remove(labels);
+}
+
 /** Removes an object's condition series when it is deleted. */
 export function dropConditionGauge(gauge: Gauge, labels: Record<string, string>, condition: string): void {
   for (const s of ["True", "False"]) gauge.remove({ ...labels, condition, status: s });

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { readKey, storeKey } from "../runtime/keys.ts";
 import { Registry } from "../runtime/metrics.ts";
-import { countedBudget, CountedFetchCache, registerControllerMetrics, registerSyncAge } from "./metrics.ts";
+import {
+  countedBudget,
+  CountedFetchCache,
+  dropExternalSecretSeries,
+  registerControllerMetrics,
+  registerSyncAge,
+  setConditionGauge,
+} from "./metrics.ts";
 
 const K = readKey(storeKey("ClusterSecretStore", "kv"), "uid", "", ["db"]);
 
@@ -88,4 +95,20 @@ Deno.test("the store reconcile-duration gauges have ESO's names and labels", () 
   assert.match(text, /^# TYPE secretstore_reconcile_duration gauge$/m);
   assert.match(text, /^secretstore_reconcile_duration\{name="s",namespace="n"\} 1500000$/m);
   assert.match(text, /^clustersecretstore_reconcile_duration\{name="c",namespace=""\} 2000000$/m);
+});
+
+Deno.test("a deleted ExternalSecret's series go, as ESO removes them; other objects' stay", () => {
+  const registry = new Registry();
+  const m = registerControllerMetrics(registry);
+  for (const name of ["gone", "kept"]) {
+    const labels = { name, namespace: "ns" };
+    m.syncCalls.inc(labels);
+    m.syncErrors.inc(labels);
+    m.esReconcileDuration.set(labels, 1e6);
+    setConditionGauge(m.esCondition, labels, "Ready", "True");
+  }
+  dropExternalSecretSeries(m, { name: "gone", namespace: "ns" });
+  const text = registry.expose();
+  assert.doesNotMatch(text, /name="gone"/);
+  assert.equal(text.match(/name="kept"/g)?.length, 5);
 });
