@@ -67,6 +67,8 @@ export interface PrometheusOptions {
   labels?: Record<string, string>;
   /** Rule files (Prometheus' format: `groups:`), evaluated every interval. */
   ruleFiles?: string[];
+  /** Where the web UI's templates and static files are (only the graph page needs them). */
+  webAssets?: string;
   /** Scrape (and rule evaluation) interval in seconds. @default {1} */
   intervalSeconds?: number;
 }
@@ -93,6 +95,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
       `--storage.tsdb.path=${dir}/data`,
       `--web.listen-address=127.0.0.1:${port}`,
       "--log.level=warn",
+      ...(opts.webAssets ? [`--web.local-assets=${opts.webAssets}`] : []),
     ],
     stdin: "null",
     stdout: "null",
