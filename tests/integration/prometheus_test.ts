@@ -18,7 +18,7 @@ import {
 } from "../harness/controller_process.ts";
 import { type Prometheus, type Sample, startPrometheus } from "../harness/prometheus.ts";
 import { apply, eventually, getJson, ready, seedStore } from "../harness/scenario.ts";
-import { parse, stringify } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 
 const MONITORING = new URL("../../deploy/monitoring/", import.meta.url);
 
@@ -254,6 +254,23 @@ Deno.test("ESO's dashboard and SLIs return data from a real Prometheus", async (
           }
         }
       }
+    });
+
+    await t.step("kubectl apply -k deploy/monitoring: the dashboard ConfigMap Grafana's sidecar picks up", async () => {
+      const r = await cp.kubectl(["kustomize", MONITORING.pathname]);
+      assert.equal(r.code, 0, r.stderr);
+      const docs = parseAllDocuments(r.stdout).map((d) => d.toJSON());
+      const cm = docs.find((d) => d.kind === "ConfigMap");
+      assert.equal(cm?.metadata.name, "kv-operator-dashboard");
+      assert.equal(cm?.metadata.labels.grafana_dashboard, "1");
+      assert.equal(
+        cm?.data["kv-operator-dashboard.json"],
+        await Deno.readTextFile(new URL("kv-operator-dashboard.json", MONITORING)),
+      );
+      assert.ok(docs.some((d) => d.kind === "PrometheusRule" && d.metadata.namespace === "external-secrets"));
+      // The ConfigMap is admitted by a real API server (the PrometheusRule needs the Prometheus Operator's CRD).
+      const applied = await cp.kubectl(["create", "--dry-run=server", "-f", "-"], { stdin: JSON.stringify(cm) });
+      assert.equal(applied.code, 0, applied.stderr);
     });
 
     await t.step("our alert rules load, evaluate without error, and the not-ready one is pending", async () => {
