@@ -38,7 +38,7 @@ try {
   await Deno.symlink("/usr/share/javascript", `${web}/javascript`);
   const prom = await startPrometheus({
     targets: [new URL(c.metricsUrl).host],
-    labels: { service: "external-secrets-metrics" },
+    labels: { service: "external-secrets-kv-operator-metrics" },
     webAssets: `${web}/prometheus/web/`,
   });
   try {

@@ -22,8 +22,8 @@ import { parse, parseAllDocuments, stringify } from "yaml";
 
 const MONITORING = new URL("../../deploy/monitoring/", import.meta.url);
 
-/** The Service name our packaging must use for ESO's dashboard to match (`service=~"external-secrets.*"`). */
-const SERVICE = "external-secrets-metrics";
+/** The metrics Service's name in deploy/base (the chart's is alike), which ESO's dashboard matches. */
+const SERVICE = "external-secrets-kv-operator-metrics";
 const S1 = `service=~".*external-secrets.*"`;
 const S2 = `service=~"external-secrets.*"`;
 
@@ -267,8 +267,9 @@ Deno.test("ESO's dashboard and SLIs return data from a real Prometheus", async (
         cm?.data["kv-operator-dashboard.json"],
         await Deno.readTextFile(new URL("kv-operator-dashboard.json", MONITORING)),
       );
-      assert.ok(docs.some((d) => d.kind === "PrometheusRule" && d.metadata.namespace === "external-secrets"));
+      assert.ok(docs.some((d) => d.kind === "PrometheusRule" && d.metadata.namespace === "kv-operator"));
       // The ConfigMap is admitted by a real API server (the PrometheusRule needs the Prometheus Operator's CRD).
+      await cp.kubectl(["create", "namespace", "kv-operator"]);
       const applied = await cp.kubectl(["create", "--dry-run=server", "-f", "-"], { stdin: JSON.stringify(cm) });
       assert.equal(applied.code, 0, applied.stderr);
     });
