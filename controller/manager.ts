@@ -1,6 +1,6 @@
 /**
  * Wires the controller: the shared dependencies (informer caches, the Azure provider with its vault budget, the
- * read cache, provider clients, Events, metrics), the two controllers (each declares its own watches in its
+ * read cache, provider clients, Events, metrics), the controllers (each declares its own watches in its
  * `controller.ts`), health and leader election — and starts them. Nothing here decides what to reconcile.
  *
  * @module
