@@ -117,7 +117,8 @@ Deno.test("ESO's dashboard and SLIs return data from a real Prometheus", async (
   let rulesFile: string | undefined;
   try {
     await seedStore(cp, az, { clientId: "prom-cluster-client", clientSecret: "prom-cluster-secret" });
-    az.setSecret("zaldre", "app", "app-value");
+    // Expiring in 10 days: the source-expiry panel and alert have data.
+    az.setSecret("zaldre", "app", "app-value", { expires: new Date(Date.now() + 10 * 86_400_000) });
     controller = await startController({
       kubeconfig: cp.kubeconfigPath,
       authorityHost: az.authorityHost,
@@ -274,25 +275,33 @@ Deno.test("ESO's dashboard and SLIs return data from a real Prometheus", async (
       assert.equal(applied.code, 0, applied.stderr);
     });
 
-    await t.step("our alert rules load, evaluate without error, and the not-ready one is pending", async () => {
-      // Rules are evaluated every second; their state can lag the data by an evaluation or two.
-      await eventually("rules evaluated, and the two alerts pending", async () => {
-        const rules = (await p.rules()).flatMap((g) => g.rules);
-        assert.equal(rules.length, 7);
-        for (const r of rules) assert.equal(r.health, "ok", JSON.stringify(r));
-        const notReady = rules.find((r) => r.name === "ExternalSecretNotReady")!;
-        assert.ok(
-          notReady.alerts?.some((a) =>
-            a.labels.name === "missing" && a.labels.namespace === ns && a.state === "pending"
-          ),
-          JSON.stringify(notReady),
-        );
-        // 404s are errors: the error ratio is over 5 %.
-        const kvErrors = rules.find((r) => r.name === "KeyVaultCallErrors")!;
-        assert.equal(kvErrors.state, "pending", JSON.stringify(kvErrors));
-        return true;
-      }, 15_000);
-    });
+    await t.step(
+      "our alert rules load, evaluate without error, and the not-ready, Key Vault error and expiry alerts are pending",
+      async () => {
+        // Rules are evaluated every second; their state can lag the data by an evaluation or two.
+        await eventually("rules evaluated, and the two alerts pending", async () => {
+          const rules = (await p.rules()).flatMap((g) => g.rules);
+          assert.equal(rules.length, 8);
+          for (const r of rules) assert.equal(r.health, "ok", JSON.stringify(r));
+          const notReady = rules.find((r) => r.name === "ExternalSecretNotReady")!;
+          assert.ok(
+            notReady.alerts?.some((a) =>
+              a.labels.name === "missing" && a.labels.namespace === ns && a.state === "pending"
+            ),
+            JSON.stringify(notReady),
+          );
+          // 404s are errors: the error ratio is over 5 %.
+          const kvErrors = rules.find((r) => r.name === "KeyVaultCallErrors")!;
+          assert.equal(kvErrors.state, "pending", JSON.stringify(kvErrors));
+          const expiring = rules.find((r) => r.name === "SourceExpiringSoon")!;
+          assert.ok(
+            expiring.alerts?.some((a) => a.labels.name === "app" && a.state === "pending"),
+            JSON.stringify(expiring),
+          );
+          return true;
+        }, 15_000);
+      },
+    );
 
     await t.step('a Key Vault 404 counts as status="error"', async () => {
       const sel = `externalsecret_provider_api_calls_count{${S2},provider="Azure/KeyVault",call="GetSecret"`;
