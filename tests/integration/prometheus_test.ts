@@ -416,6 +416,28 @@ Deno.test("ESO's dashboard and SLIs return data from a real Prometheus", async (
       assert.ok(lines.some((l) => / "stopped"$/.test(l)), text);
     });
 
+    await t.step(
+      "a changed credentials Secret re-validates its ClusterSecretStore in the clustersecretstore controller",
+      async () => {
+        const count = async (c: string): Promise<number> => {
+          let n = 0;
+          for (const r of ["success", "error", "requeue", "requeue_after"]) {
+            n += (await controller!.metric(`controller_runtime_reconcile_total{controller="${c}",result="${r}"}`)) ?? 0;
+          }
+          return n;
+        };
+        const [css, ss] = [await count("clustersecretstore"), await count("secretstore")];
+        await apply(cp, creds("flaky-creds", "external-secrets", "prom-flaky-client", "not-the-secret"));
+        const store = await eventually("flaky-cluster-store rejected", async () => {
+          const x = await getJson<ExternalSecret>(cp, ["clustersecretstore", "flaky-cluster-store"]);
+          return ready(x)?.status === "False" ? x : undefined;
+        }, 15_000);
+        assert.match(ready(store)!.message!, /prom-flaky-client/);
+        assert.ok((await count("clustersecretstore")) > css, "reconciled by the clustersecretstore controller");
+        assert.equal(await count("secretstore"), ss, "not by the secretstore controller");
+      },
+    );
+
     await t.step("no secret value reached the controller's output", () => {
       const out = controller!.rawOutput();
       for (const v of ["app-value", "prom-team-secret", "prom-flaky-secret", "prom-cluster-secret"]) {
