@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { createKubeClient } from "./kube/mod.ts";
 import { Manager } from "./manager.ts";
 import { parseGoDuration } from "./reconcile/refresh.ts";
-import { isLogLevel, Logger, Redactor } from "./runtime/log.ts";
+import { isLogLevel, type LogFormat, Logger, Redactor } from "./runtime/log.ts";
 
 const VERSION = "0.1.0";
 
@@ -80,6 +80,9 @@ export function program(): Command {
     .option("--leader-election-retry-period <duration>", "time between attempts", duration, 2000)
     .option("--metrics-addr <addr>", "serve /metrics, /healthz and /readyz here (0 disables)", ":8080")
     .option("--loglevel <level>", "debug, info, warn or error", "info")
+    .addOption(
+      new Option("--log-format <format>", "json or text (klog's layout)").choices(["json", "text"]).default("json"),
+    )
     .option("--kv-requests-per-second <n>", "client-side limit of requests per Key Vault host", positiveInt, 100)
     .option("--kv-burst <n>", "burst of that limit", positiveInt, 200)
     .option("--azure-authority-host <url>", "Entra ID authority for every store (sovereign proxies, emulators)")
@@ -119,6 +122,7 @@ interface Flags {
   leaderElectionRetryPeriod: number;
   metricsAddr: string;
   loglevel: string;
+  logFormat: LogFormat;
   kvRequestsPerSecond: number;
   kvBurst: number;
   azureAuthorityHost?: string;
@@ -142,7 +146,12 @@ async function main(args: string[]): Promise<number> {
   // Every secret value the controller reads is registered here and scrubbed from log lines: defence in depth. Values
   // under 8 characters are not, or a short value equal to a namespace or key name would blank it from every line.
   const redactor = new Redactor({ minLength: 8 });
-  const log = new Logger({ level: f.loglevel as "info", fields: { logger: "kv-operator" }, redactor });
+  const log = new Logger({
+    level: f.loglevel as "info",
+    format: f.logFormat,
+    fields: { logger: "kv-operator" },
+    redactor,
+  });
   const startedAt = performance.now();
   const client = await createKubeClient({
     ...(f.kubeconfig ? { kubeconfig: f.kubeconfig } : {}),

@@ -1,6 +1,6 @@
 /**
  * Wires the controller: the shared dependencies (informer caches, the Azure provider with its vault budget, the
- * read cache, provider clients, Events, metrics), the two controllers (each declares its own watches in its
+ * read cache, provider clients, Events, metrics), the controllers (each declares its own watches in its
  * `controller.ts`), health and leader election — and starts them. Nothing here decides what to reconcile.
  *
  * @module
@@ -12,9 +12,8 @@ import { KubeCredentialSource } from "./providers/kube_credentials.ts";
 import { AzureKeyVaultProvider } from "./providers/azure/provider.ts";
 import { externalSecretController } from "./reconcile/external_secret/controller.ts";
 import type { ExternalSecretDeps } from "./reconcile/external_secret/reconciler.ts";
-import { FetchCache } from "./reconcile/fetch_cache.ts";
-import { registerControllerMetrics } from "./reconcile/metrics.ts";
-import { secretStoreController } from "./reconcile/secret_store/controller.ts";
+import { countedBudget, CountedFetchCache, registerControllerMetrics, registerSyncAge } from "./reconcile/metrics.ts";
+import { secretStoreControllers } from "./reconcile/secret_store/controller.ts";
 import { EventRecorder } from "./runtime/events.ts";
 import { HealthServer } from "./runtime/health.ts";
 import { keyFraction } from "./runtime/jitter.ts";
@@ -70,7 +69,7 @@ export class Manager {
     const azure = new AzureKeyVaultProvider({
       ...(o.azure.authorityHost ? { authorityHost: o.azure.authorityHost } : {}),
       ...(o.azure.disableChallengeResourceVerification ? { disableChallengeResourceVerification: true } : {}),
-      budget: { acquire: (h, s) => limiter.acquire(h, s), throttled: (h, ms) => limiter.block(h, ms) },
+      budget: countedBudget(metrics, limiter),
       observe: (call, status) => metrics.providerCalls.inc({ provider: "Azure/KeyVault", call, status }),
     });
     const credentials = new KubeCredentialSource(o.client, o.secretSeen ? { onValue: o.secretSeen } : {});
@@ -85,7 +84,7 @@ export class Manager {
         ...stores,
         externalSecrets: caches.externalSecrets,
         targets: caches.targets,
-        fetches: new FetchCache(),
+        fetches: new CountedFetchCache(metrics),
         log: log.child({ controller: "externalsecret" }),
         controllerClass: o.controllerClass,
         floodGate: o.floodGate,
@@ -94,7 +93,7 @@ export class Manager {
         jitter: keyFraction,
         ...(o.secretSeen ? { secretSeen: o.secretSeen } : {}),
       }),
-      secretStoreController({
+      ...secretStoreControllers({
         ...shared,
         ...stores,
         log: log.child({ controller: "secretstore" }),
@@ -105,6 +104,7 @@ export class Manager {
       }),
     ];
     registerCacheGauge(this.registry, caches);
+    registerSyncAge(this.registry, () => caches.externalSecrets.list());
     clients.registerGauge(this.registry);
     const tasks: Promise<void>[] = [];
     if (o.health) {

@@ -24,7 +24,13 @@ export class KubeCredentialSource implements CredentialSource {
     this.#onValue = options.onValue;
   }
 
-  async secretValue(namespace: string, name: string, key: string, signal?: AbortSignal): Promise<string> {
+  async secretValue(
+    namespace: string,
+    name: string,
+    key: string,
+    signal?: AbortSignal,
+    options?: { identifier?: boolean },
+  ): Promise<string> {
     const id = `${namespace}/${name}`;
     let entry = this.#values.get(id);
     if (!entry || Date.now() - entry.at > this.#ttlMs) {
@@ -47,7 +53,8 @@ export class KubeCredentialSource implements CredentialSource {
       );
     }
     const value = new TextDecoder().decode(Uint8Array.fromBase64(b64));
-    this.#onValue?.(value);
+    // Client and tenant IDs are identifiers, not secrets: scrubbing them from logs would hide which identity failed.
+    if (!options?.identifier) this.#onValue?.(value);
     return value;
   }
 

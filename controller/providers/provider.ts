@@ -123,8 +123,17 @@ export interface StoreRef {
 
 /** Reads the Kubernetes objects a store's credentials live in. Implemented by the controller over its client. */
 export interface CredentialSource {
-  /** The value of one key of a Secret, or a clear error naming the Secret and key when either is missing. */
-  secretValue(namespace: string, name: string, key: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * The value of one key of a Secret, or a clear error naming the Secret and key when either is missing. With
+   * `identifier`, the value names something (a client or tenant ID) and is not a secret: logs may show it.
+   */
+  secretValue(
+    namespace: string,
+    name: string,
+    key: string,
+    signal?: AbortSignal,
+    options?: { identifier?: boolean },
+  ): Promise<string>;
   /** A ServiceAccount's annotations (workload identity reads client and tenant ids from them). */
   serviceAccountAnnotations(namespace: string, name: string, signal?: AbortSignal): Promise<Record<string, string>>;
   /** A token for a ServiceAccount from the TokenRequest API. */

@@ -1,8 +1,14 @@
 /**
- * JSON-lines logging: one object per line, `{"ts","level","msg",...fields}`, written to one sink (stderr by default).
+ * Logging, one line per record, to one sink (stderr by default), in one of two formats:
+ * - `json` (default): one object per line, `{"ts","level","msg",...fields}`;
+ * - `text`: klog's layout, as kubectl and controller-runtime print it, for people:
+ *   `I0102 03:04:05.678000   12345 kv-operator] "synced" controller="externalsecret" namespace="jenkins" keys=2`
+ *   (severity letter I/W/E, D for debug; month-day; time in UTC; pid; the `logger` field; the message quoted; then
+ *   `key=value` with strings quoted, numbers and booleans bare, errors as their message chain, objects as JSON).
  *
  * Guarantees:
- * - A line is always valid JSON, whatever the fields hold (errors, bigints, cycles, `undefined`).
+ * - A JSON line is always valid JSON, whatever the fields hold (errors, bigints, cycles, `undefined`); a text line is
+ *   always one line (newlines in values are escaped).
  * - Errors are written as `{name, message, reason?, cause?}`; the stack only when the logger runs at `debug`.
  * - With a {@linkcode Redactor}, every registered secret value (and its base64 form) is replaced by `[REDACTED]` in
  *   every string of the line, message included, before the line leaves the process. This is defence in depth: the
@@ -33,6 +39,14 @@ export interface SerializedError {
   status?: number;
   cause?: SerializedError | string;
   stack?: string;
+}
+
+/** How lines are written: JSON objects (machines) or klog-style text (people). */
+export type LogFormat = "json" | "text";
+
+/** Whether `s` names a format; for flag parsing. */
+export function isLogFormat(s: string): s is LogFormat {
+  return s === "json" || s === "text";
 }
 
 /** Where lines go: one call per line, without the trailing newline. */
@@ -199,9 +213,15 @@ export interface LoggerOptions {
   redactor?: Redactor;
   /** Clock for `ts`. @default {() => new Date()} */
   now?: () => Date;
+  /** Line format. @default {"json"} */
+  format?: LogFormat;
+  /** The pid in text lines. @default {Deno.pid} */
+  pid?: number;
 }
 
 interface Shared {
+  format: LogFormat;
+  pid: number;
   minRank: number;
   level: LogLevel;
   sink: LogSink;
@@ -220,6 +240,8 @@ export class Logger {
   constructor(options: LoggerOptions = {}) {
     const level = options.level ?? "info";
     this.#shared = {
+      format: options.format ?? "json",
+      pid: options.pid ?? Deno.pid,
       level,
       minRank: LEVEL_RANK[level],
       sink: options.sink ?? writeStderr,
@@ -305,13 +327,58 @@ function formatLine(
     if (value instanceof Error) return serializeError(value, withStack);
     return value;
   };
+  let json: string;
   try {
-    return JSON.stringify(record, replacer);
+    json = JSON.stringify(record, replacer);
   } catch (e) {
     // A cycle or a throwing toJSON in the fields: keep the message, say why the fields are missing.
     const fallback = { ts: record.ts, level, msg, logError: e instanceof Error ? e.message : String(e) };
-    return JSON.stringify(fallback, replacer);
+    json = JSON.stringify(fallback, replacer);
   }
+  // Text is rendered from the JSON form, so both formats carry exactly the same (redacted) content.
+  return shared.format === "json" ? json : textLine(JSON.parse(json), shared.now(), shared.pid);
+}
+
+const SEVERITY: Record<string, string> = { debug: "D", info: "I", warn: "W", error: "E" };
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, "0");
+}
+
+/** klog's header, `Lmmdd hh:mm:ss.uuuuuu pid name]`, then the quoted message and `key=value` pairs. */
+function textLine(record: Record<string, unknown>, at: Date, pid: number): string {
+  const { ts, level, msg, logger, ...fields } = record;
+  const d = typeof ts === "string" ? new Date(ts) : at;
+  const header = `${SEVERITY[String(level)] ?? "I"}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())} ` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${
+      pad(d.getUTCMilliseconds(), 3)
+    }000 ` +
+    `${String(pid).padStart(7)} ${typeof logger === "string" ? logger : "kv-operator"}]`;
+  let line = `${header} ${JSON.stringify(String(msg))}`;
+  for (const [k, v] of Object.entries(fields)) line += ` ${k}=${textValue(v)}`;
+  return line;
+}
+
+function textValue(v: unknown): string {
+  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "number" || typeof v === "boolean" || v === null) return String(v);
+  if (isSerializedError(v)) return JSON.stringify(errorChain(v));
+  return JSON.stringify(v);
+}
+
+function isSerializedError(v: unknown): v is SerializedError {
+  return typeof v === "object" && v !== null && typeof (v as SerializedError).name === "string" &&
+    typeof (v as SerializedError).message === "string";
+}
+
+/** `message: cause: cause…`, skipping a cause already part of the message (as Go's wrapped errors read). */
+function errorChain(e: SerializedError): string {
+  let out = e.message;
+  for (let c = e.cause; c !== undefined; c = typeof c === "string" ? undefined : c.cause) {
+    const m = typeof c === "string" ? c : c.message;
+    if (m && !out.includes(m)) out += `: ${m}`;
+  }
+  return out;
 }
 
 const encoder = new TextEncoder();

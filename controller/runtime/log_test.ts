@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isLogLevel, Logger, Redactor, serializeError } from "./log.ts";
+import { isLogFormat, isLogLevel, Logger, Redactor, serializeError } from "./log.ts";
 
 function capture(options: ConstructorParameters<typeof Logger>[0] = {}): { log: Logger; lines: string[] } {
   const lines: string[] = [];
@@ -191,4 +191,35 @@ Deno.test("Redactor catches a value's base64, hex, upper- and lower-case forms",
   for (const form of [v, btoa(v), hex, v.toUpperCase(), v.toLowerCase()]) {
     assert.equal(r.redact(`rejected: "${form}" is invalid`), 'rejected: "[REDACTED]" is invalid', form);
   }
+});
+
+Deno.test("--log-format text: klog's layout, strings quoted, numbers bare, errors as their message chain", () => {
+  const { log, lines } = capture({ format: "text", pid: 4242, level: "debug", fields: { logger: "kv-operator" } });
+  const es = log.child({ controller: "externalsecret" });
+  es.info("synced", { namespace: "jenkins", name: "regcred", keys: 2, forced: false });
+  es.warn("sync failed", {
+    error: new Error('Key Vault https://zaldre.vault.azure.net/ has no secret "db" (404)', {
+      cause: new TypeError("fetch failed"),
+    }),
+  });
+  log.debug("multi\nline", { obj: { a: [1, "x"] }, clientId: "2c9d5a7e-ops-client" });
+  new Logger({ format: "text", pid: 1, now: () => new Date("2026-12-31T23:59:59.001Z"), sink: (l) => lines.push(l) })
+    .error("no logger field");
+  assert.deepEqual(lines, [
+    'I0102 03:04:05.678000    4242 kv-operator] "synced" controller="externalsecret" namespace="jenkins" name="regcred" keys=2 forced=false',
+    'W0102 03:04:05.678000    4242 kv-operator] "sync failed" controller="externalsecret" error="Key Vault https://zaldre.vault.azure.net/ has no secret \\"db\\" (404): fetch failed"',
+    'D0102 03:04:05.678000    4242 kv-operator] "multi\\nline" obj={"a":[1,"x"]} clientId="2c9d5a7e-ops-client"',
+    'E1231 23:59:59.001000       1 kv-operator] "no logger field"',
+  ]);
+});
+
+Deno.test("--log-format text redacts registered secret values exactly as JSON does", () => {
+  const redactor = new Redactor({ minLength: 8 });
+  redactor.add("s3cr3t-value-123");
+  const { log, lines } = capture({ format: "text", pid: 1, redactor });
+  log.info("read s3cr3t-value-123", { v: "x s3cr3t-value-123", err: new Error("got s3cr3t-value-123") });
+  assert.equal(lines.length, 1);
+  assert.ok(!lines[0]!.includes("s3cr3t-value-123"), lines[0]);
+  assert.equal((lines[0]!.match(/\[REDACTED\]/g) ?? []).length, 3);
+  assert.ok(isLogFormat("text") && isLogFormat("json") && !isLogFormat("logfmt"));
 });

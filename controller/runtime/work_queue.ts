@@ -425,13 +425,12 @@ export class WorkQueue {
         buckets: WORKQUEUE_BUCKETS,
       }).labels(q),
     };
-    const depthHigh = depth.labels({ ...q, priority: "high" });
-    const depthLow = depth.labels({ ...q, priority: "low" });
+    // controller-runtime without its priority queue (ESO turns it off) exposes priority="", i.e. no such label.
+    const depthAll = depth.labels({ ...q, priority: "" });
     const unfinishedQ = unfinished.labels(q);
     const longestQ = longest.labels(q);
     r.onCollect(() => {
-      depthHigh.set(this.#high.size);
-      depthLow.set(this.#low.size);
+      depthAll.set(this.#high.size + this.#low.size);
       const t = now();
       let sum = 0;
       let max = 0;

@@ -528,7 +528,7 @@ Deno.test("WorkQueue exposes client-go workqueue and controller-runtime metrics"
     // 5 adds, plus "fails" coming due again at 1 s and 3 s (its third retry is due at 7 s).
     assert.equal(value(`workqueue_adds_total{${q}}`), 7);
     assert.equal(value(`workqueue_retries_total{${q}}`), 3);
-    assert.equal(value(`workqueue_depth{${q},priority="high"}`), 0);
+    assert.equal(value(`workqueue_depth{${q},priority=""}`), 0);
     assert.equal(value(`workqueue_longest_running_processor_seconds{${q}}`), 5);
     assert.equal(value(`workqueue_unfinished_work_seconds{${q}}`), 5);
     assert.equal(value(`workqueue_work_duration_seconds_count{${q}}`), 6);
@@ -546,7 +546,7 @@ Deno.test("Two queues share metric families in one registry, told apart by label
   const text = registry.expose();
   assert.match(text, /^workqueue_adds_total\{name="externalsecret",controller="externalsecret"\} 1$/m);
   assert.match(text, /^workqueue_adds_total\{name="secretstore",controller="secretstore"\} 1$/m);
-  assert.match(text, /^workqueue_depth\{name="secretstore",controller="secretstore",priority="high"\} 1$/m);
+  assert.match(text, /^workqueue_depth\{name="secretstore",controller="secretstore",priority=""\} 1$/m);
 });
 
 Deno.test("WorkQueue rejects invalid options and requeue() rejects invalid delays", () => {

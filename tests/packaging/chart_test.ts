@@ -272,12 +272,44 @@ Deno.test("chart: lint and template", async (t) => {
     },
   );
 
+  await t.step(
+    "grafanaDashboard: the dashboard of deploy/monitoring as a ConfigMap for Grafana's sidecar",
+    async () => {
+      assert.equal((await renderChart()).filter((o) => o.kind === "ConfigMap").length, 0, "off by default");
+      const cm = one(
+        await renderChart([
+          "--set",
+          "grafanaDashboard.enabled=true",
+          "--set",
+          "grafanaDashboard.annotations.grafana_folder=Secrets",
+          "--set",
+          "grafanaDashboard.extraLabels.team=platform",
+        ]),
+        "ConfigMap",
+      );
+      assert.equal(cm.metadata.labels.grafana_dashboard, "1");
+      assert.equal(cm.metadata.labels.team, "platform");
+      assert.equal(cm.metadata.annotations.grafana_folder, "Secrets");
+      const file = await Deno.readTextFile(
+        new URL("../../deploy/monitoring/kv-operator-dashboard.json", import.meta.url),
+      );
+      assert.equal(cm.data["kv-operator-dashboard.json"], file, "the same dashboard as deploy/monitoring");
+      assert.equal(JSON.parse(cm.data["kv-operator-dashboard.json"]).uid, "kv-operator");
+    },
+  );
+
+  await t.step("log.format: text renders --log-format=text; json (the default) renders nothing", async () => {
+    assert.ok(!controller(await renderChart()).args.some((a: string) => a.startsWith("--log-format")));
+    assert.ok(controller(await renderChart(["--set", "log.format=text"])).args.includes("--log-format=text"));
+  });
+
   await t.step("values that would install something broken are refused with the reason", async () => {
     const cases: [string[], RegExp][] = [
       [["--set", "leaderElect=false"], /replicaCount > 1 needs leaderElect/],
       [["--set", "storeRequeueInterval=5 minutes"], /storeRequeueInterval must be a duration/],
       [["--set", "global.compatibility.openshift.adaptSecurityContext=yes"], /adaptSecurityContext.*one of 'auto'/],
       [["--set", "log.level=loud"], /log\/level.*one of 'debug', 'info', 'warn', 'error'/],
+      [["--set", "log.format=xml"], /log\/format.*one of 'json', 'text'/],
       [["--set", "concurrent=0"], /concurrent.*minimum/],
     ];
     for (const [args, message] of cases) {

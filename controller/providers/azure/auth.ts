@@ -119,6 +119,9 @@ export function refNamespace(
   return ns;
 }
 
+/** Refs whose values name an identity rather than prove it: shown in logs and messages. */
+const IDENTIFIERS = new Set(["authSecretRef.clientId", "authSecretRef.tenantId"]);
+
 async function readRef(
   store: StoreRef,
   ref: SecretKeySelector | undefined,
@@ -130,7 +133,8 @@ async function readRef(
   if (!ref) return undefined;
   if (!ref.name || !ref.key) throw new InvalidStoreError(`${what} needs both name and key`);
   const ns = refNamespace(store, ref.namespace, namespace, what);
-  return (await credentials.secretValue(ns, ref.name, ref.key, signal)).trim();
+  const identifier = IDENTIFIERS.has(what) ? { identifier: true } : undefined;
+  return (await credentials.secretValue(ns, ref.name, ref.key, signal, identifier)).trim();
 }
 
 const TENANT = /^[0-9A-Za-z][0-9A-Za-z.-]*$/;

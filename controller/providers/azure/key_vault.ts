@@ -65,7 +65,8 @@ export function budgetPolicy(
         }
         // 401 is the bearer challenge that precedes every first call: part of the protocol, not a failure.
         if (response.status !== 401) {
-          observe?.(call, response.status < 400 || response.status === 404 ? "success" : "error");
+          // As ESO: any failed call is an error, a 404 (missing secret) included.
+          observe?.(call, response.status < 400 ? "success" : "error");
         }
         return response;
       } catch (e) {

@@ -27,7 +27,7 @@ import { type Action, awaitChange, requeue, TerminalError } from "../../runtime/
 import type { TemplateSources } from "../../template/mod.ts";
 import { getCondition, stampTransitions } from "../conditions.ts";
 import { type FetchCache, refreshSpreadMs } from "../fetch_cache.ts";
-import { type ControllerMetrics, dropConditionGauge, setConditionGauge } from "../metrics.ts";
+import { type ControllerMetrics, dropExternalSecretSeries, setConditionGauge } from "../metrics.ts";
 import {
   decideRefresh,
   msUntilNextRefresh,
@@ -109,7 +109,7 @@ export class ExternalSecretReconciler {
     const found = d.externalSecrets.get(key);
     if (!found) {
       const [namespace, name] = key.split("/") as [string, string];
-      dropConditionGauge(d.metrics.esCondition, { name, namespace }, "Ready");
+      dropExternalSecretSeries(d.metrics, { name, namespace });
       this.#exportExpiry(key, undefined, undefined);
       d.forget?.(key);
       return awaitChange();

@@ -55,12 +55,35 @@ export class SecretStoreReconciler {
 
   /** Reconciles a store (either kind). */
   async reconcile(key: StoreKey, signal?: AbortSignal): Promise<Action> {
+    const started = performance.now();
+    const { kind, name, namespace } = parseStoreKey(key);
+    const cluster = kind === "ClusterSecretStore";
+    const duration = cluster ? this.#d.metrics.clusterStoreReconcileDuration : this.#d.metrics.storeReconcileDuration;
+    const labels = { name, namespace: namespace ?? "" };
+    let gone = false;
+    try {
+      const action = await this.#reconcile(key, signal);
+      gone = this.#store(key) === undefined;
+      return action;
+    } finally {
+      // ESO's *_reconcile_duration{name,namespace}, in nanoseconds; dropped with the store.
+      if (gone) duration.remove(labels);
+      else duration.set(labels, (performance.now() - started) * 1e6);
+    }
+  }
+
+  #store(key: StoreKey): SecretStore | ClusterSecretStore | undefined {
+    const { kind, name, namespace } = parseStoreKey(key);
+    return kind === "ClusterSecretStore"
+      ? this.#d.clusterSecretStores.get(objectKey({ name }))
+      : this.#d.secretStores.get(objectKey({ namespace, name }));
+  }
+
+  async #reconcile(key: StoreKey, signal?: AbortSignal): Promise<Action> {
     const d = this.#d;
     const { kind, name, namespace } = parseStoreKey(key);
     const cluster = kind === "ClusterSecretStore";
-    const store = cluster
-      ? d.clusterSecretStores.get(objectKey({ name }))
-      : d.secretStores.get(objectKey({ namespace, name }));
+    const store = this.#store(key);
     const gauge = cluster ? d.metrics.clusterStoreCondition : d.metrics.storeCondition;
     const labels: Record<string, string> = cluster ? { name } : { name, namespace: namespace! };
     if (!store) {
