@@ -5,6 +5,8 @@
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createKubeClient } from "./kube/mod.ts";
+import { TOKEN_EXCHANGE_AUDIENCE } from "./providers/azure/auth.ts";
+import { DEFAULT_AUTHORITY_HOSTS, DEFAULT_VAULT_HOSTS, parseHostPatterns } from "./providers/azure/endpoints.ts";
 import { Manager } from "./manager.ts";
 import { parseGoDuration } from "./reconcile/refresh.ts";
 import { isLogLevel, Logger, Redactor } from "./runtime/log.ts";
@@ -29,6 +31,18 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
   return n;
+}
+
+function hostPatterns(value: string): string[] {
+  try {
+    return parseHostPatterns(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+function audiences(value: string): string[] {
+  return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
 }
 
 function address(value: string): { hostname: string; port: number } | undefined {
@@ -85,6 +99,29 @@ export function program(): Command {
     .option("--azure-authority-host <url>", "Entra ID authority for every store (sovereign proxies, emulators)")
     .addOption(
       new Option(
+        "--allowed-authority-hosts <hosts>",
+        "Entra ID authorities stores may use (environmentType, customCloudConfig.activeDirectoryEndpoint): " +
+          "comma-separated host, host:port, *.domain (one label), :* for any port",
+      ).argParser(hostPatterns).default([...DEFAULT_AUTHORITY_HOSTS], DEFAULT_AUTHORITY_HOSTS.join(",")),
+    )
+    .addOption(
+      new Option("--allowed-vault-hosts <hosts>", "Key Vault hosts stores may use (vaultUrl), same patterns")
+        .argParser(hostPatterns).default([...DEFAULT_VAULT_HOSTS], DEFAULT_VAULT_HOSTS.join(",")),
+    )
+    .addOption(
+      new Option(
+        "--allowed-token-audiences <audiences>",
+        `audiences serviceAccountRef.audiences may add to ${TOKEN_EXCHANGE_AUDIENCE} (comma-separated)`,
+      ).argParser(audiences).default([TOKEN_EXCHANGE_AUDIENCE], TOKEN_EXCHANGE_AUDIENCE),
+    )
+    .addOption(
+      new Option(
+        "--allow-namespaced-mounted-identity [bool]",
+        "let SecretStores (not only ClusterSecretStores) use the controller's own mounted workload identity",
+      ).argParser(bool).default(false),
+    )
+    .addOption(
+      new Option(
         "--azure-disable-challenge-resource-verification [bool]",
         "accept a Key Vault challenge whose resource does not match the vault host (emulators only)",
       ).argParser(bool).default(false),
@@ -122,6 +159,10 @@ interface Flags {
   kvRequestsPerSecond: number;
   kvBurst: number;
   azureAuthorityHost?: string;
+  allowedAuthorityHosts: string[];
+  allowedVaultHosts: string[];
+  allowedTokenAudiences: string[];
+  allowNamespacedMountedIdentity: boolean;
   azureDisableChallengeResourceVerification: boolean;
 }
 
@@ -184,6 +225,12 @@ async function main(args: string[]): Promise<number> {
     azure: {
       ...(f.azureAuthorityHost ? { authorityHost: f.azureAuthorityHost } : {}),
       disableChallengeResourceVerification: f.azureDisableChallengeResourceVerification,
+      endpoints: {
+        authorityHosts: f.allowedAuthorityHosts,
+        vaultHosts: f.allowedVaultHosts,
+        tokenAudiences: f.allowedTokenAudiences,
+        namespacedMountedIdentity: f.allowNamespacedMountedIdentity,
+      },
     },
     vault: { ratePerSecond: f.kvRequestsPerSecond, burst: f.kvBurst },
     onReady: () => log.info("ready", { startupMs: Math.round(performance.now() - startedAt), version: VERSION }),

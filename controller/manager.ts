@@ -9,6 +9,7 @@ import { addCacheChecks, cachesSynced, createCaches, registerCacheGauge, startCa
 import type { KubeClient } from "./kube/client.ts";
 import { StoreClientCache } from "./providers/clients.ts";
 import { KubeCredentialSource } from "./providers/kube_credentials.ts";
+import type { EndpointPolicy } from "./providers/azure/endpoints.ts";
 import { AzureKeyVaultProvider } from "./providers/azure/provider.ts";
 import { externalSecretController } from "./reconcile/external_secret/controller.ts";
 import type { ExternalSecretDeps } from "./reconcile/external_secret/reconciler.ts";
@@ -46,7 +47,11 @@ export interface ManagerOptions {
     renewDeadlineMs: number;
     retryPeriodMs: number;
   };
-  azure: { authorityHost?: string; disableChallengeResourceVerification?: boolean };
+  azure: {
+    authorityHost?: string;
+    disableChallengeResourceVerification?: boolean;
+    endpoints?: EndpointPolicy;
+  };
   vault: { ratePerSecond: number; burst: number };
   /** Called once caches are synced and (if elected) this replica leads: the controller is ready. */
   onReady?: () => void;
@@ -68,8 +73,7 @@ export class Manager {
     const metrics = registerControllerMetrics(this.registry);
     const limiter = new HostRateLimiter({ ratePerSecond: o.vault.ratePerSecond, burst: o.vault.burst });
     const azure = new AzureKeyVaultProvider({
-      ...(o.azure.authorityHost ? { authorityHost: o.azure.authorityHost } : {}),
-      ...(o.azure.disableChallengeResourceVerification ? { disableChallengeResourceVerification: true } : {}),
+      ...o.azure,
       budget: { acquire: (h, s) => limiter.acquire(h, s), throttled: (h, ms) => limiter.block(h, ms) },
       observe: (call, status) => metrics.providerCalls.inc({ provider: "Azure/KeyVault", call, status }),
     });

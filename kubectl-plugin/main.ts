@@ -90,7 +90,8 @@ have refreshed after the write.
 
 Emulators and sovereign proxies: --azure-authority-host or AZURE_AUTHORITY_HOST (Entra ID host; disables
 instance discovery), --azure-disable-challenge-resource-verification or
-KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION=true (accept a vault whose host is not *.vault.azure.net).
+KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION=true (accept a vault whose host is not *.vault.azure.net),
+KV_ALLOWED_VAULT_HOSTS=PATTERNS (vault hosts a store may name; default Azure's Key Vault domains).
 
 Exit codes: 0 written (with --sync --wait: every target holds the new value), 1 error, 2 usage, 3 some target
 did not get the value (failed, ignored, timed out).

@@ -334,11 +334,12 @@ Deno.test("every Azure auth type obtains a token from the emulators and syncs a 
         secretStore(ns, "mounted", { authType: "WorkloadIdentity" }, vaultUrl),
         externalSecret(ns, "mounted-es", "mounted", "mounted-read"),
       );
+      // A SecretStore may use the controller's own identity only when the operator allows it (safe default: no).
       const c = await w.controller(ns, {
         AZURE_CLIENT_ID: clientId,
         AZURE_TENANT_ID: az.tenantId,
         AZURE_FEDERATED_TOKEN_FILE: tokenFile,
-      });
+      }, ["--allow-namespaced-mounted-identity"]);
       try {
         assert.equal((await w.storeCondition(ns, "mounted", "True")).reason, "Valid");
         await w.targetHolds(ns, "mounted-es-target", "read-with-the-mounted-token");
