@@ -121,6 +121,10 @@ export function program(): Command {
       ).argParser(bool).default(false),
     )
     .addOption(
+      new Option("--azure-request-timeout <duration>", "time limit of each Key Vault / Entra ID / IMDS request")
+        .argParser(duration).default(15_000, "15s"),
+    )
+    .addOption(
       new Option(
         "--azure-disable-challenge-resource-verification [bool]",
         "accept a Key Vault challenge whose resource does not match the vault host (emulators only)",
@@ -163,6 +167,7 @@ interface Flags {
   allowedVaultHosts: string[];
   allowedTokenAudiences: string[];
   allowNamespacedMountedIdentity: boolean;
+  azureRequestTimeout: number;
   azureDisableChallengeResourceVerification: boolean;
 }
 
@@ -231,6 +236,7 @@ async function main(args: string[]): Promise<number> {
         tokenAudiences: f.allowedTokenAudiences,
         namespacedMountedIdentity: f.allowNamespacedMountedIdentity,
       },
+      requestTimeoutMs: f.azureRequestTimeout,
     },
     vault: { ratePerSecond: f.kvRequestsPerSecond, burst: f.kvBurst },
     onReady: () => log.info("ready", { startupMs: Math.round(performance.now() - startedAt), version: VERSION }),

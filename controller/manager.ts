@@ -51,6 +51,7 @@ export interface ManagerOptions {
     authorityHost?: string;
     disableChallengeResourceVerification?: boolean;
     endpoints?: EndpointPolicy;
+    requestTimeoutMs?: number;
   };
   vault: { ratePerSecond: number; burst: number };
   /** Called once caches are synced and (if elected) this replica leads: the controller is ready. */

@@ -20,6 +20,7 @@ import type { ResolvedAuth } from "./auth.ts";
 import { retryAfterMs } from "../../runtime/rate_limiter.ts";
 import { explodeJsonObject, selectProperty } from "../values.ts";
 import { type ErrorContext, mapAzureError } from "./errors.ts";
+import { DEFAULT_AZURE_REQUEST_TIMEOUT_MS, timeoutHttpClient } from "./timeouts.ts";
 
 /** Outgoing traffic control for one vault host, shared by every client of that vault. */
 export interface VaultBudget {
@@ -147,6 +148,8 @@ export interface KeyVaultClientOptions {
   disableChallengeResourceVerification?: boolean;
   /** The resource validation asks a token for (`clouds.ts` `keyVaultResource`); default https://vault.azure.net. */
   tokenResource?: string;
+  /** Time limit of each HTTP attempt to the vault. @default {15000} */
+  requestTimeoutMs?: number;
 }
 
 /** Reads and writes one vault with one identity. */
@@ -167,6 +170,7 @@ export class AzureKeyVaultClient implements SecretsClient {
     this.fingerprint = options.auth.fingerprint;
     const host = new URL(options.vaultUrl).host;
     this.#client = new SecretClient(options.vaultUrl, options.auth.credential, {
+      httpClient: timeoutHttpClient(options.requestTimeoutMs ?? DEFAULT_AZURE_REQUEST_TIMEOUT_MS),
       ...(options.disableChallengeResourceVerification ? { disableChallengeResourceVerification: true } : {}),
       // Few SDK retries: the controller's queue owns back-off, so a failing vault does not pin a worker for minutes.
       retryOptions: { maxRetries: 2, retryDelayInMs: 500, maxRetryDelayInMs: 4000 },
@@ -353,6 +357,7 @@ export class AzureKeyVaultClient implements SecretsClient {
       vaultUrl: this.#vaultUrl,
       identity: this.#auth.identity,
       redact: this.#auth.redact,
+      ...(this.#auth.lastTimeout ? { lastTimeout: this.#auth.lastTimeout } : {}),
       ...(this.#auth.authority ? { authority: this.#auth.authority } : {}),
     };
   }

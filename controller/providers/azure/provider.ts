@@ -115,6 +115,7 @@ export class AzureKeyVaultProvider implements Provider {
       ...(this.#options.budget ? { budget: this.#options.budget } : {}),
       ...(this.#options.observe ? { observe: this.#options.observe } : {}),
       ...(this.#options.disableChallengeResourceVerification ? { disableChallengeResourceVerification: true } : {}),
+      ...(this.#options.requestTimeoutMs ? { requestTimeoutMs: this.#options.requestTimeoutMs } : {}),
     });
   }
 }

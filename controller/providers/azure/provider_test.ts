@@ -338,3 +338,42 @@ Deno.test("a store naming endpoints or audiences the operator did not allow is r
     await accepting.catch(() => {});
   }
 });
+
+Deno.test("a vault or authority that does not answer fails within the request timeout, naming who and how long", async () => {
+  await withEmulators(async (em) => {
+    const provider = new AzureKeyVaultProvider({
+      authorityHost: em.authorityHost,
+      disableChallengeResourceVerification: true,
+      endpoints: LOOPBACK_VAULTS,
+      requestTimeoutMs: 300,
+    });
+    em.addClientSecretApp({ clientId: "app-1", secret: "s3cret-value" });
+    const creds = new FakeCredentials({ [`${NS}/creds`]: { "client-id": "app-1", "client-secret": "s3cret-value" } });
+    const ref = store(sp(em, "client-secret"), em.vaultUrl("demo"));
+    const client = await provider.newClient(ref, NS, creds);
+    await client.validate();
+
+    const slowVault = em.faults.latency({ service: "keyvault" }, 5000);
+    let started = performance.now();
+    await assert.rejects(
+      client.getSecret({ key: "db" }),
+      (e: unknown) =>
+        e instanceof ProviderError &&
+        /^Key Vault https:\/\/127\.0\.0\.1:\d+ did not answer within 300 ms \(reading secret "db"\)$/.test(e.message),
+    );
+    const vaultMs = performance.now() - started;
+    assert.ok(vaultMs < 2000, `gave up after ${vaultMs} ms (one attempt, not retried)`);
+    em.faults.remove(slowVault);
+
+    em.faults.latency({ service: "entra" }, 5000);
+    const fresh = await provider.newClient({ ...ref, resourceVersion: "2" }, NS, creds);
+    started = performance.now();
+    await assert.rejects(
+      fresh.validate(),
+      (e: unknown) =>
+        e instanceof ProviderError && /Entra ID 127\.0\.0\.1:\d+ did not answer within 300 ms/.test(e.message),
+    );
+    const entraMs = performance.now() - started;
+    assert.ok(entraMs < 4000, `gave up after ${entraMs} ms`);
+  });
+});
