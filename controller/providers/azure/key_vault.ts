@@ -20,7 +20,7 @@ import type { ResolvedAuth } from "./auth.ts";
 import { retryAfterMs } from "../../runtime/rate_limiter.ts";
 import { explodeJsonObject, selectProperty } from "../values.ts";
 import { type ErrorContext, mapAzureError } from "./errors.ts";
-import { DEFAULT_AZURE_REQUEST_TIMEOUT_MS, timeoutHttpClient } from "./timeouts.ts";
+import { DEFAULT_AZURE_REQUEST_TIMEOUT_MS, RequestTimeoutError, timeoutHttpClient } from "./timeouts.ts";
 
 /** Outgoing traffic control for one vault host, shared by every client of that vault. */
 export interface VaultBudget {
@@ -162,6 +162,8 @@ export class AzureKeyVaultClient implements SecretsClient {
   /** Whether a call has got through (challenge learnt, token cached): from then on calls run side by side. */
   #warm = false;
   #turn: Promise<void> = Promise.resolve();
+  /** A cold call that timed out, and when: the calls queued behind it share its outcome instead of each waiting. */
+  #coldTimeout: { error: unknown; at: number } | undefined;
 
   constructor(options: KeyVaultClientOptions) {
     this.#vaultUrl = options.vaultUrl;
@@ -201,12 +203,15 @@ export class AzureKeyVaultClient implements SecretsClient {
         release();
         return await call();
       }
+      // The call ahead just timed out: a vault that does not answer would make each queued call wait in turn.
+      if (this.#coldTimeout && Date.now() - this.#coldTimeout.at < 1000) throw this.#coldTimeout.error;
       try {
         const out = await call();
         this.#warm = warms;
         return out;
       } catch (e) {
         if ((e as { statusCode?: number }).statusCode === 404) this.#warm = warms;
+        if (e instanceof RequestTimeoutError) this.#coldTimeout = { error: e, at: Date.now() };
         throw e;
       }
     } finally {

@@ -363,6 +363,14 @@ Deno.test("a vault or authority that does not answer fails within the request ti
     );
     const vaultMs = performance.now() - started;
     assert.ok(vaultMs < 2000, `gave up after ${vaultMs} ms (one attempt, not retried)`);
+    // A cold client sends its first calls one at a time; those queued behind one that timed out share its outcome
+    // instead of each waiting its own turn.
+    const cold = await provider.newClient({ ...ref, resourceVersion: "3" }, NS, creds);
+    started = performance.now();
+    const results = await Promise.allSettled([1, 2, 3, 4].map(() => cold.getSecret({ key: "db" })));
+    const queuedMs = performance.now() - started;
+    assert.ok(results.every((r) => r.status === "rejected" && /did not answer within 300 ms/.test(String(r.reason))));
+    assert.ok(queuedMs < 1000, `four queued calls gave up after ${queuedMs} ms, not 4 × 300 ms`);
     em.faults.remove(slowVault);
 
     em.faults.latency({ service: "entra" }, 5000);
