@@ -124,6 +124,11 @@ export function program(): Command {
       new Option("--azure-request-timeout <duration>", "time limit of each Key Vault / Entra ID / IMDS request")
         .argParser(duration).default(15_000, "15s"),
     )
+    .option(
+      "--kv-max-in-flight <n>",
+      "syncs waiting on one Key Vault host at once (default: half of --concurrent); others retry later",
+      positiveInt,
+    )
     .addOption(
       new Option(
         "--azure-disable-challenge-resource-verification [bool]",
@@ -168,6 +173,7 @@ interface Flags {
   allowedTokenAudiences: string[];
   allowNamespacedMountedIdentity: boolean;
   azureRequestTimeout: number;
+  kvMaxInFlight?: number;
   azureDisableChallengeResourceVerification: boolean;
 }
 
@@ -238,7 +244,11 @@ async function main(args: string[]): Promise<number> {
       },
       requestTimeoutMs: f.azureRequestTimeout,
     },
-    vault: { ratePerSecond: f.kvRequestsPerSecond, burst: f.kvBurst },
+    vault: {
+      ratePerSecond: f.kvRequestsPerSecond,
+      burst: f.kvBurst,
+      maxInFlight: f.kvMaxInFlight ?? Math.max(1, Math.ceil(f.concurrent / 2)),
+    },
     onReady: () => log.info("ready", { startupMs: Math.round(performance.now() - startedAt), version: VERSION }),
   });
   log.info("starting", {

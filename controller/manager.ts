@@ -22,7 +22,7 @@ import { keyFraction } from "./runtime/jitter.ts";
 import { kubeLeaseStore, LeaderElector } from "./runtime/leader_election.ts";
 import type { Logger } from "./runtime/log.ts";
 import { registerProcessMetrics, Registry } from "./runtime/metrics.ts";
-import { HostRateLimiter } from "./runtime/rate_limiter.ts";
+import { HostRateLimiter, InFlightLimiter } from "./runtime/rate_limiter.ts";
 
 /** Everything the manager is configured with (the flags of `main.ts`). */
 export interface ManagerOptions {
@@ -53,7 +53,8 @@ export interface ManagerOptions {
     endpoints?: EndpointPolicy;
     requestTimeoutMs?: number;
   };
-  vault: { ratePerSecond: number; burst: number };
+  /** Per Key Vault host: request rate and burst; syncs waiting on it at once (default: unlimited). */
+  vault: { ratePerSecond: number; burst: number; maxInFlight?: number };
   /** Called once caches are synced and (if elected) this replica leads: the controller is ready. */
   onReady?: () => void;
 }
@@ -98,6 +99,7 @@ export class Manager {
         concurrency: o.concurrency,
         jitter: keyFraction,
         ...(o.secretSeen ? { secretSeen: o.secretSeen } : {}),
+        ...(o.vault.maxInFlight ? { inFlight: new InFlightLimiter({ max: o.vault.maxInFlight }) } : {}),
       }),
       secretStoreController({
         ...shared,

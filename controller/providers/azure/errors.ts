@@ -147,7 +147,11 @@ export function mapAzureError(e: unknown, ctx: ErrorContext): Error {
       : /managed identity/.test(identity)
       ? `The managed identity endpoint ${timeout.host}`
       : `Entra ID ${timeout.host}`;
-    const doing = vault ? `reading ${what}` : `issuing a token for ${identity}`;
+    const doing = !vault
+      ? `issuing a token for ${identity}`
+      : what === "a token"
+      ? "checking the store's credentials"
+      : `reading ${what}`;
     return new ProviderError(safe(`${who} did not answer within ${timeout.within} (${doing})`), { cause: e });
   }
   if (AUTH_ERRORS.has(err?.name ?? "") || err?.errorResponse) return authFailure(err, e, ctx);

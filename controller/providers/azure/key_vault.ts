@@ -155,6 +155,8 @@ export interface KeyVaultClientOptions {
 /** Reads and writes one vault with one identity. */
 export class AzureKeyVaultClient implements SecretsClient {
   readonly fingerprint: string;
+  /** The vault's `URL.host`: what the controller caps in-flight syncs by. */
+  readonly endpoint: string;
   readonly #client: SecretClient;
   readonly #vaultUrl: string;
   readonly #auth: ResolvedAuth;
@@ -170,7 +172,7 @@ export class AzureKeyVaultClient implements SecretsClient {
     this.#auth = options.auth;
     this.#tokenResource = (options.tokenResource ?? "https://vault.azure.net").replace(/\/+$/, "");
     this.fingerprint = options.auth.fingerprint;
-    const host = new URL(options.vaultUrl).host;
+    const host = this.endpoint = new URL(options.vaultUrl).host;
     this.#client = new SecretClient(options.vaultUrl, options.auth.credential, {
       httpClient: timeoutHttpClient(options.requestTimeoutMs ?? DEFAULT_AZURE_REQUEST_TIMEOUT_MS),
       ...(options.disableChallengeResourceVerification ? { disableChallengeResourceVerification: true } : {}),
