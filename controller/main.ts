@@ -5,6 +5,8 @@
  */
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createKubeClient } from "./kube/mod.ts";
+import { TOKEN_EXCHANGE_AUDIENCE } from "./providers/azure/auth.ts";
+import { DEFAULT_AUTHORITY_HOSTS, DEFAULT_VAULT_HOSTS, parseHostPatterns } from "./providers/azure/endpoints.ts";
 import { Manager } from "./manager.ts";
 import { parseGoDuration } from "./reconcile/refresh.ts";
 import { isLogLevel, type LogFormat, Logger, Redactor } from "./runtime/log.ts";
@@ -29,6 +31,18 @@ function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
   return n;
+}
+
+function hostPatterns(value: string): string[] {
+  try {
+    return parseHostPatterns(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+function audiences(value: string): string[] {
+  return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
 }
 
 function address(value: string): { hostname: string; port: number } | undefined {
@@ -88,6 +102,38 @@ export function program(): Command {
     .option("--azure-authority-host <url>", "Entra ID authority for every store (sovereign proxies, emulators)")
     .addOption(
       new Option(
+        "--allowed-authority-hosts <hosts>",
+        "Entra ID authorities stores may use (environmentType, customCloudConfig.activeDirectoryEndpoint): " +
+          "comma-separated host, host:port, *.domain (one label), :* for any port",
+      ).argParser(hostPatterns).default([...DEFAULT_AUTHORITY_HOSTS], DEFAULT_AUTHORITY_HOSTS.join(",")),
+    )
+    .addOption(
+      new Option("--allowed-vault-hosts <hosts>", "Key Vault hosts stores may use (vaultUrl), same patterns")
+        .argParser(hostPatterns).default([...DEFAULT_VAULT_HOSTS], DEFAULT_VAULT_HOSTS.join(",")),
+    )
+    .addOption(
+      new Option(
+        "--allowed-token-audiences <audiences>",
+        `audiences serviceAccountRef.audiences may add to ${TOKEN_EXCHANGE_AUDIENCE} (comma-separated)`,
+      ).argParser(audiences).default([TOKEN_EXCHANGE_AUDIENCE], TOKEN_EXCHANGE_AUDIENCE),
+    )
+    .addOption(
+      new Option(
+        "--allow-namespaced-mounted-identity [bool]",
+        "let SecretStores (not only ClusterSecretStores) use the controller's own mounted workload identity",
+      ).argParser(bool).default(false),
+    )
+    .addOption(
+      new Option("--azure-request-timeout <duration>", "time limit of each Key Vault / Entra ID / IMDS request")
+        .argParser(duration).default(15_000, "15s"),
+    )
+    .option(
+      "--kv-max-in-flight <n>",
+      "syncs waiting on one Key Vault host at once (default: half of --concurrent); others retry later",
+      positiveInt,
+    )
+    .addOption(
+      new Option(
         "--azure-disable-challenge-resource-verification [bool]",
         "accept a Key Vault challenge whose resource does not match the vault host (emulators only)",
       ).argParser(bool).default(false),
@@ -126,6 +172,12 @@ interface Flags {
   kvRequestsPerSecond: number;
   kvBurst: number;
   azureAuthorityHost?: string;
+  allowedAuthorityHosts: string[];
+  allowedVaultHosts: string[];
+  allowedTokenAudiences: string[];
+  allowNamespacedMountedIdentity: boolean;
+  azureRequestTimeout: number;
+  kvMaxInFlight?: number;
   azureDisableChallengeResourceVerification: boolean;
 }
 
@@ -193,8 +245,19 @@ async function main(args: string[]): Promise<number> {
     azure: {
       ...(f.azureAuthorityHost ? { authorityHost: f.azureAuthorityHost } : {}),
       disableChallengeResourceVerification: f.azureDisableChallengeResourceVerification,
+      endpoints: {
+        authorityHosts: f.allowedAuthorityHosts,
+        vaultHosts: f.allowedVaultHosts,
+        tokenAudiences: f.allowedTokenAudiences,
+        namespacedMountedIdentity: f.allowNamespacedMountedIdentity,
+      },
+      requestTimeoutMs: f.azureRequestTimeout,
     },
-    vault: { ratePerSecond: f.kvRequestsPerSecond, burst: f.kvBurst },
+    vault: {
+      ratePerSecond: f.kvRequestsPerSecond,
+      burst: f.kvBurst,
+      maxInFlight: f.kvMaxInFlight ?? Math.max(1, Math.ceil(f.concurrent / 2)),
+    },
     onReady: () => log.info("ready", { startupMs: Math.round(performance.now() - startedAt), version: VERSION }),
   });
   log.info("starting", {

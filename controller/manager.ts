@@ -9,6 +9,7 @@ import { addCacheChecks, cachesSynced, createCaches, registerCacheGauge, startCa
 import type { KubeClient } from "./kube/client.ts";
 import { StoreClientCache } from "./providers/clients.ts";
 import { KubeCredentialSource } from "./providers/kube_credentials.ts";
+import type { EndpointPolicy } from "./providers/azure/endpoints.ts";
 import { AzureKeyVaultProvider } from "./providers/azure/provider.ts";
 import { externalSecretController } from "./reconcile/external_secret/controller.ts";
 import type { ExternalSecretDeps } from "./reconcile/external_secret/reconciler.ts";
@@ -20,7 +21,7 @@ import { keyFraction } from "./runtime/jitter.ts";
 import { kubeLeaseStore, LeaderElector } from "./runtime/leader_election.ts";
 import type { Logger } from "./runtime/log.ts";
 import { registerProcessMetrics, Registry } from "./runtime/metrics.ts";
-import { HostRateLimiter } from "./runtime/rate_limiter.ts";
+import { HostRateLimiter, InFlightLimiter } from "./runtime/rate_limiter.ts";
 
 /** Everything the manager is configured with (the flags of `main.ts`). */
 export interface ManagerOptions {
@@ -45,8 +46,14 @@ export interface ManagerOptions {
     renewDeadlineMs: number;
     retryPeriodMs: number;
   };
-  azure: { authorityHost?: string; disableChallengeResourceVerification?: boolean };
-  vault: { ratePerSecond: number; burst: number };
+  azure: {
+    authorityHost?: string;
+    disableChallengeResourceVerification?: boolean;
+    endpoints?: EndpointPolicy;
+    requestTimeoutMs?: number;
+  };
+  /** Per Key Vault host: request rate and burst; syncs waiting on it at once (default: unlimited). */
+  vault: { ratePerSecond: number; burst: number; maxInFlight?: number };
   /** Called once caches are synced and (if elected) this replica leads: the controller is ready. */
   onReady?: () => void;
 }
@@ -67,8 +74,7 @@ export class Manager {
     const metrics = registerControllerMetrics(this.registry);
     const limiter = new HostRateLimiter({ ratePerSecond: o.vault.ratePerSecond, burst: o.vault.burst });
     const azure = new AzureKeyVaultProvider({
-      ...(o.azure.authorityHost ? { authorityHost: o.azure.authorityHost } : {}),
-      ...(o.azure.disableChallengeResourceVerification ? { disableChallengeResourceVerification: true } : {}),
+      ...o.azure,
       budget: countedBudget(metrics, limiter),
       observe: (call, status) => metrics.providerCalls.inc({ provider: "Azure/KeyVault", call, status }),
     });
@@ -92,6 +98,7 @@ export class Manager {
         concurrency: o.concurrency,
         jitter: keyFraction,
         ...(o.secretSeen ? { secretSeen: o.secretSeen } : {}),
+        ...(o.vault.maxInFlight ? { inFlight: new InFlightLimiter({ max: o.vault.maxInFlight }) } : {}),
       }),
       ...secretStoreControllers({
         ...shared,

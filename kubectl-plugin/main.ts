@@ -95,7 +95,8 @@ have refreshed after the write.
 
 Emulators and sovereign proxies: --azure-authority-host or AZURE_AUTHORITY_HOST (Entra ID host; disables
 instance discovery), --azure-disable-challenge-resource-verification or
-KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION=true (accept a vault whose host is not *.vault.azure.net).
+KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION=true (accept a vault whose host is not *.vault.azure.net),
+KV_ALLOWED_VAULT_HOSTS=PATTERNS (vault hosts a store may name; default Azure's Key Vault domains).
 
 Over several contexts (--context a,b, --all-contexts, --contexts-from): the vault is written once (through the
 first context that reaches the store), then each cluster's consumers are force-synced in waves (--wave-size N,

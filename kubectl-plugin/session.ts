@@ -126,9 +126,19 @@ async function vaultClient(
   const disableChallenge = opts.azureDisableChallengeResourceVerification === true ||
     Deno.env.get("KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION") === "true";
   const spec = store.spec.provider.azurekv as AzureKVProvider;
+  // The same endpoint limits as the controller's defaults: a store's author must not pick where our tokens go.
+  const { DEFAULT_ENDPOINT_POLICY, checkVaultHost, parseHostPatterns } = await import(
+    "../controller/providers/azure/endpoints.ts"
+  );
+  const allowedVaults = Deno.env.get("KV_ALLOWED_VAULT_HOSTS");
+  const endpoints = {
+    ...DEFAULT_ENDPOINT_POLICY,
+    ...(allowedVaults ? { vaultHosts: parseHostPatterns(allowedVaults) } : {}),
+  };
   if (opts.useLocalCredentials) {
     const { DefaultAzureCredential } = await import("@azure/identity");
     p.checkVaultUrl(spec.vaultUrl);
+    checkVaultHost(spec, endpoints);
     const credential = new DefaultAzureCredential(
       authorityHost ? { authorityHost, disableInstanceDiscovery: true } : {},
     );
@@ -143,6 +153,7 @@ async function vaultClient(
     return { kv, identity, vaultUrl: spec.vaultUrl };
   }
   const provider = new p.AzureKeyVaultProvider({
+    endpoints,
     ...(authorityHost ? { authorityHost } : {}),
     ...(disableChallenge ? { disableChallengeResourceVerification: true } : {}),
   });

@@ -91,6 +91,8 @@ export interface SecretRead {
 export interface SecretsClient {
   /** Changes when the client's credentials change; a cached client with another fingerprint is stale. */
   readonly fingerprint: string;
+  /** Where its calls go (a vault's host): syncs waiting on one endpoint at once are capped. */
+  readonly endpoint?: string;
   /** One value. Throws {@link NoSecretError} when the provider has no such secret. */
   getSecret(ref: ReadRef, signal?: AbortSignal): Promise<Uint8Array>;
   /** {@link SecretsClient.getSecret} with the version and validity the provider returned with it. */

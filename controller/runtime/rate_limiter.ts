@@ -249,6 +249,101 @@ export class HostRateLimiter {
   }
 }
 
+/** No slot for a host freed up within the wait: too many callers are already waiting on it. */
+export class InFlightLimitError extends Error {
+  override readonly name = "InFlightLimitError";
+  readonly host: string;
+  constructor(host: string, max: number) {
+    super(
+      `${max} sync${
+        max === 1 ? " is" : "s are"
+      } already waiting on ${host} (the most --kv-max-in-flight allows); retrying later`,
+    );
+    this.host = host;
+  }
+}
+
+/** Options of {@linkcode InFlightLimiter}. */
+export interface InFlightLimiterOptions {
+  /** Callers per host at once. */
+  max: number;
+  /**
+   * When every slot of a host has been held this long (ms), the host is stalled: callers fail at once instead of
+   * waiting; before that they wait at most until it would be. @default {1000}
+   */
+  stallMs?: number;
+}
+
+interface Slot {
+  at: number;
+}
+
+/**
+ * A cap on callers per host at once, so a host that hangs holds at most `max` workers. A caller that finds the host
+ * at its cap waits while the slots are young (a healthy host frees one in milliseconds), and fails with
+ * {@linkcode InFlightLimitError} once every slot has been held for `stallMs`: it is retried later with back-off
+ * instead of queueing behind calls that will only end with their timeout, and its worker is free for other hosts.
+ */
+export class InFlightLimiter {
+  readonly #max: number;
+  readonly #stallMs: number;
+  readonly #hosts = new Map<string, { slots: Set<Slot>; waiters: (() => void)[] }>();
+
+  constructor(options: InFlightLimiterOptions) {
+    if (!(options.max >= 1)) throw new RangeError(`Cannot create in-flight limiter: max must be >= 1: ${options.max}`);
+    this.#max = options.max;
+    this.#stallMs = options.stallMs ?? 1000;
+  }
+
+  /** Takes a slot for `host`; resolves with its release (call it once). Rejects when the host is stalled, or on abort. */
+  acquire(host: string, signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const key = host.toLowerCase();
+    let st = this.#hosts.get(key);
+    if (!st) this.#hosts.set(key, st = { slots: new Set(), waiters: [] });
+    const state = st;
+    const take = (): () => void => {
+      const slot = { at: Date.now() };
+      state.slots.add(slot);
+      let done = false;
+      return () => {
+        if (done) return;
+        done = true;
+        state.slots.delete(slot);
+        const next = state.waiters.shift();
+        if (next) next();
+        else if (state.slots.size === 0) this.#hosts.delete(key);
+      };
+    };
+    if (state.slots.size < this.#max) return Promise.resolve(take());
+    // The youngest slot's age: once it reaches stallMs, every slot is stuck.
+    let youngest = 0;
+    for (const slot of state.slots) youngest = Math.max(youngest, slot.at);
+    const left = youngest + this.#stallMs - Date.now();
+    if (left <= 0) return Promise.reject(new InFlightLimitError(host, this.#max));
+    return new Promise((resolve, reject) => {
+      const settle = (error?: unknown): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        const i = state.waiters.indexOf(grant);
+        if (i >= 0) state.waiters.splice(i, 1);
+        if (error === undefined) resolve(take());
+        else reject(error);
+      };
+      const grant = (): void => settle();
+      const onAbort = (): void => settle(signal!.reason);
+      const timer = setTimeout(() => settle(new InFlightLimitError(host, this.#max)), left);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      state.waiters.push(grant);
+    });
+  }
+
+  /** Callers holding a slot for `host` (for metrics and tests). */
+  inFlight(host: string): number {
+    return this.#hosts.get(host.toLowerCase())?.slots.size ?? 0;
+  }
+}
+
 /** Something with HTTP headers (`Headers`, or the Azure SDK's `HttpHeaders`). */
 export interface HeaderSource {
   get(name: string): string | null | undefined;

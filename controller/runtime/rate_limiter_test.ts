@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import FakeTimers from "@sinonjs/fake-timers";
-import { HostRateLimiter, parseRetryAfter, retryAfterMs, TokenBucket } from "./rate_limiter.ts";
+import {
+  HostRateLimiter,
+  InFlightLimiter,
+  InFlightLimitError,
+  parseRetryAfter,
+  retryAfterMs,
+  TokenBucket,
+} from "./rate_limiter.ts";
 
 const T0 = Date.parse("2026-01-01T00:00:00Z");
 
@@ -148,4 +155,53 @@ Deno.test("retryAfterMs() prefers Azure's millisecond headers over Retry-After",
   assert.equal(retryAfterMs(new Headers({ "retry-after": "2" })), 2000);
   assert.equal(retryAfterMs(new Headers({ "x-ms-retry-after-ms": "junk", "retry-after": "3" })), 3000);
   assert.equal(retryAfterMs(new Headers()), undefined);
+});
+
+Deno.test("InFlightLimiter: at most max callers per host; a freed slot passes on; a stalled host turns callers away at once", async () => {
+  const limiter = new InFlightLimiter({ max: 2, stallMs: 150 });
+  const a = await limiter.acquire("vault-a:443");
+  const b = await limiter.acquire("VAULT-A:443");
+  assert.equal(limiter.inFlight("vault-a:443"), 2);
+  // Another host is not affected.
+  const other = await limiter.acquire("vault-b:443");
+  other();
+  assert.equal(limiter.inFlight("vault-b:443"), 0);
+
+  // Young slots: a caller waits, and gets the next freed slot.
+  const waiting = limiter.acquire("vault-a:443");
+  a();
+  a(); // a second release is a no-op
+  const c = await waiting;
+  assert.equal(limiter.inFlight("vault-a:443"), 2);
+
+  // Nobody frees a slot: the caller gives up once the youngest slot is stallMs old...
+  let started = Date.now();
+  await assert.rejects(
+    limiter.acquire("vault-a:443"),
+    (e: unknown) =>
+      e instanceof InFlightLimitError &&
+      /^2 syncs are already waiting on vault-a:443 \(the most --kv-max-in-flight allows\); retrying later$/.test(
+        e.message,
+      ),
+  );
+  let waited = Date.now() - started;
+  assert.ok(waited >= 100 && waited < 1000, `gave up after ${waited} ms`);
+  // ...and from then on, callers are turned away without waiting.
+  started = Date.now();
+  await assert.rejects(limiter.acquire("vault-a:443"), InFlightLimitError);
+  waited = Date.now() - started;
+  assert.ok(waited < 50, `turned away after ${waited} ms`);
+
+  const aborter = new AbortController();
+  const fresh = new InFlightLimiter({ max: 1, stallMs: 10_000 });
+  const held = await fresh.acquire("h");
+  const aborted = fresh.acquire("h", aborter.signal);
+  aborter.abort(new Error("stop"));
+  await assert.rejects(aborted, /stop/);
+  held();
+  b();
+  c();
+  assert.equal(limiter.inFlight("vault-a:443"), 0);
+  assert.equal(fresh.inFlight("h"), 0);
+  assert.throws(() => new InFlightLimiter({ max: 0 }), RangeError);
 });

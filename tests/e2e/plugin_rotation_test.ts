@@ -47,6 +47,7 @@ Deno.test("seed rotation: vault set --file --sync --wait exits 0 only when jenki
       NO_COLOR: "1",
       AZURE_AUTHORITY_HOST: az.authorityHost,
       KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: "true",
+      KV_ALLOWED_VAULT_HOSTS: "127.0.0.1:*",
     });
     const regcred = async (): Promise<string | undefined> =>
       decode(await getJson<Secret>(cp, ["secret", "-n", "jenkins", "regcred"]), ".dockerconfigjson");

@@ -107,6 +107,7 @@ Deno.test("kubectl externalsecret: status, sync, vault set, render, RBAC, throug
       NO_COLOR: "1",
       AZURE_AUTHORITY_HOST: az.authorityHost,
       KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: "true",
+      KV_ALLOWED_VAULT_HOSTS: "127.0.0.1:*",
     });
     const k = plugin.kubectl;
     for (const name of ["regcred", "once"]) {

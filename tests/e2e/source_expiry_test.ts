@@ -97,6 +97,7 @@ Deno.test("expiry: status, metric, SourceExpiring Event and plugin; vault set --
       NO_COLOR: "1",
       AZURE_AUTHORITY_HOST: az.authorityHost,
       KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: "true",
+      KV_ALLOWED_VAULT_HOSTS: "127.0.0.1:*",
     });
 
     const expiresColumn = async (args: string[] = []): Promise<string | undefined> => {

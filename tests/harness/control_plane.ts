@@ -166,7 +166,10 @@ async function generateCertificates(dir: string): Promise<void> {
       `${dir}/${caName}.crt`,
       "-CAkey",
       `${dir}/${caName}.key`,
-      "-CAcreateserial",
+      // A random serial per certificate, not -CAcreateserial: leaves of one CA are signed at once, and two openssl
+      // runs sharing the CA's serial file race (one reads it half-written: "Unable to load number").
+      "-set_serial",
+      `0x${randomSerial()}`,
       "-days",
       "30",
       "-out",
@@ -190,6 +193,13 @@ async function generateCertificates(dir: string): Promise<void> {
     mustRun("openssl", ["genrsa", "-out", `${dir}/sa.key`, "2048"]),
   ]);
   await mustRun("openssl", ["rsa", "-in", `${dir}/sa.key`, "-pubout", "-out", `${dir}/sa.pub`]);
+}
+
+/** 16 random bytes in hex, the first below 0x80 so that the serial is positive. */
+function randomSerial(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[0]! &= 0x7f;
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function b64(text: string): string {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DEFAULT_VAULT_HOSTS } from "../../controller/providers/azure/endpoints.ts";
 import { findLeaks, reportLeaks } from "./leak_check.ts";
 import { TARGETS } from "../../tools/compile.ts";
 import { freePort } from "./control_plane.ts";
@@ -59,8 +60,12 @@ export interface ControllerProcess {
 /** Options of {@link startController}. */
 export interface ControllerOptions {
   kubeconfig: string;
-  /** The emulator's Entra authority. */
-  authorityHost: string;
+  /**
+   * The emulator's Entra authority, passed as `--azure-authority-host` (the operator's override for every store) and
+   * allowed by `--allowed-authority-hosts`; `null` starts the controller as production does, without the override
+   * (stores then name the emulator through `customCloudConfig.activeDirectoryEndpoint`).
+   */
+  authorityHost: string | null;
   /** The emulator CA (NODE_EXTRA_CA_CERTS). */
   caCertPath: string;
   args?: string[];
@@ -112,7 +117,11 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       bundlePath,
       `--kubeconfig=${opts.kubeconfig}`,
       `--metrics-addr=127.0.0.1:${port}`,
-      `--azure-authority-host=${opts.authorityHost}`,
+      ...(opts.authorityHost === null ? [] : [`--azure-authority-host=${opts.authorityHost}`]),
+      // The emulators listen on 127.0.0.1 ports; the defaults allow only Azure's own hosts (kept: stores of the seed
+      // that are not pointed at the emulator must fail for their own reasons, not for their host).
+      `--allowed-vault-hosts=${[...DEFAULT_VAULT_HOSTS, "127.0.0.1:*"].join(",")}`,
+      ...(opts.authorityHost === null ? [] : [`--allowed-authority-hosts=${new URL(opts.authorityHost).host}`]),
       "--azure-disable-challenge-resource-verification",
       "--loglevel=debug",
       ...(opts.args ?? []),

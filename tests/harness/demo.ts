@@ -121,6 +121,7 @@ export KUBECONFIG=${cp.kubeconfigPath}
 ${plugin ? `export PATH=${plugin}:$PATH\n` : ""}export NODE_EXTRA_CA_CERTS=${trust}
 export AZURE_AUTHORITY_HOST=${az.authorityHost}
 export KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION=true
+export KV_ALLOWED_VAULT_HOSTS='127.0.0.1:*'
 
 ${bold("Look:")}
 kubectl get es,ss,css -A

@@ -334,11 +334,12 @@ Deno.test("every Azure auth type obtains a token from the emulators and syncs a 
         secretStore(ns, "mounted", { authType: "WorkloadIdentity" }, vaultUrl),
         externalSecret(ns, "mounted-es", "mounted", "mounted-read"),
       );
+      // A SecretStore may use the controller's own identity only when the operator allows it (safe default: no).
       const c = await w.controller(ns, {
         AZURE_CLIENT_ID: clientId,
         AZURE_TENANT_ID: az.tenantId,
         AZURE_FEDERATED_TOKEN_FILE: tokenFile,
-      });
+      }, ["--allow-namespaced-mounted-identity"]);
       try {
         assert.equal((await w.storeCondition(ns, "mounted", "True")).reason, "Valid");
         await w.targetHolds(ns, "mounted-es-target", "read-with-the-mounted-token");
@@ -388,6 +389,28 @@ Deno.test("every Azure auth type obtains a token from the emulators and syncs a 
         }
       },
     );
+
+    await t.step("ManagedIdentity: an IMDS that does not answer fails within --azure-request-timeout", async () => {
+      const ns = await w.namespace("mi-hang");
+      await w.apply(secretStore(ns, "hanging-imds", { authType: "ManagedIdentity" }, vaultUrl));
+      const slow = az.faults.latency({ service: "imds" }, 30_000);
+      const c = await w.controller(ns, { AZURE_POD_IDENTITY_AUTHORITY_HOST: az.imdsEndpoint }, [
+        "--azure-request-timeout=1s",
+      ]);
+      try {
+        const started = Date.now();
+        const condition = await w.storeCondition(ns, "hanging-imds", "False", 20_000);
+        const tookMs = Date.now() - started;
+        assert.match(
+          condition.message ?? "",
+          /^The managed identity endpoint 127\.0\.0\.1:\d+ did not answer within 1 s \(issuing a token for the system-assigned managed identity\)$/,
+        );
+        figures.push(`IMDS that never answers, --azure-request-timeout=1s: store Ready=False after ${tookMs} ms`);
+      } finally {
+        az.faults.remove(slow);
+        await w.stopController(c);
+      }
+    });
 
     await t.step(
       "ManagedIdentity, App Service form (IDENTITY_ENDPOINT + IDENTITY_HEADER) with identityId",

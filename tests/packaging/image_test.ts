@@ -133,7 +133,12 @@ Deno.test("image: built from scratch, run as the chart's Deployment says, syncs 
       values,
       JSON.stringify({
         metrics: { listen: { port: metricsPort } },
-        extraArgs: { "azure-authority-host": az.authorityHost, "azure-disable-challenge-resource-verification": true },
+        extraArgs: {
+          "azure-authority-host": az.authorityHost,
+          "azure-disable-challenge-resource-verification": true,
+          // The emulators' vaults are on 127.0.0.1 ports; the default allows only Azure's Key Vault domains.
+          "allowed-vault-hosts": "*.vault.azure.net,127.0.0.1:*",
+        },
         // The emulators' CA, as a cluster would mount a CA bundle: a test setting, not a default.
         extraEnv: [{ name: "NODE_EXTRA_CA_CERTS", value: "/etc/kv-test/ca.crt" }],
         extraVolumes: [{ name: "emulator-ca", hostPath: { path: caDir } }],

@@ -20,11 +20,13 @@ import {
   type TokenCredential,
   WorkloadIdentityCredential,
 } from "@azure/identity";
+import type { HttpClient } from "@azure/core-rest-pipeline";
 import { createHash } from "node:crypto";
 import type { AzureKVProvider, SecretKeySelector } from "../../api/types.ts";
 import { type CredentialSource, InvalidStoreError, type StoreRef } from "../provider.ts";
 import { clientCertificateCredential, parseClientCertificate } from "./client_certificate.ts";
 import { authorityHost } from "./clouds.ts";
+import { DEFAULT_AZURE_REQUEST_TIMEOUT_MS, type RequestTimeoutError, timeoutHttpClient } from "./timeouts.ts";
 
 export const ANNOTATION_CLIENT_ID = "azure.workload.identity/client-id";
 export const ANNOTATION_TENANT_ID = "azure.workload.identity/tenant-id";
@@ -36,6 +38,8 @@ export interface AzureAuthOptions {
   authorityHost?: string;
   /** The controller's environment, read for the mounted workload identity and as ESO's last tenant fallback. */
   env?: (name: string) => string | undefined;
+  /** Time limit of each HTTP attempt to Entra ID or a managed identity endpoint. @default {15000} */
+  requestTimeoutMs?: number;
 }
 
 /** A credential and what identifies it in messages and for cache invalidation. */
@@ -49,6 +53,8 @@ export interface ResolvedAuth {
   authority?: string;
   /** Replaces the credential's secret values (client secret, private key) in a text; for error messages. */
   redact: (text: string) => string;
+  /** The credential's last HTTP timeout: MSAL reports one as an unreachable authority, without the cause. */
+  lastTimeout?: () => RequestTimeoutError | undefined;
 }
 
 function fingerprint(parts: (string | undefined)[]): string {
@@ -162,8 +168,21 @@ export async function resolveAuth(
   options: AzureAuthOptions = {},
   signal?: AbortSignal,
 ): Promise<ResolvedAuth> {
-  const { secrets = [], tenantId, ...resolved } = await resolve(store, namespace, credentials, options, signal);
-  return { ...resolved, credential: coalescing(resolved.credential, tenantId), redact: redactor(secrets) };
+  const httpClient = timeoutHttpClient(options.requestTimeoutMs ?? DEFAULT_AZURE_REQUEST_TIMEOUT_MS);
+  const { secrets = [], tenantId, ...resolved } = await resolve(
+    store,
+    namespace,
+    credentials,
+    options,
+    signal,
+    httpClient,
+  );
+  return {
+    ...resolved,
+    credential: coalescing(resolved.credential, tenantId),
+    redact: redactor(secrets),
+    lastTimeout: () => httpClient.lastTimeout,
+  };
 }
 
 async function resolve(
@@ -172,6 +191,7 @@ async function resolve(
   credentials: CredentialSource,
   options: AzureAuthOptions,
   signal: AbortSignal | undefined,
+  httpClient: HttpClient,
 ): Promise<Resolved> {
   const spec = store.spec.provider.azurekv as AzureKVProvider;
   const env = options.env ?? ((n: string) => Deno.env.get(n));
@@ -182,7 +202,7 @@ async function resolve(
     // The endpoint is the platform's (IMDS, or App Service's IDENTITY_ENDPOINT), found by MSAL from the environment.
     const clientId = spec.identityId;
     return {
-      credential: clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential(),
+      credential: new ManagedIdentityCredential({ ...(clientId ? { clientId } : {}), httpClient }),
       identity: clientId ? `managed identity ${clientId}` : "the system-assigned managed identity",
       fingerprint: fingerprint(["mi", clientId]),
     };
@@ -191,6 +211,7 @@ async function resolve(
   const authority = authorityHost(spec, options.authorityHost);
   const common = {
     authorityHost: authority,
+    httpClient,
     // Instance discovery asks login.microsoftonline.com about the authority: useless (and unreachable) for an
     // authority we were told to use explicitly.
     ...(options.authorityHost || spec.environmentType === "AzureStackCloud" || spec.customCloudConfig

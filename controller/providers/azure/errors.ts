@@ -17,6 +17,7 @@
  */
 import { retryAfterMs } from "../../runtime/rate_limiter.ts";
 import { NoSecretError, ProviderError } from "../provider.ts";
+import { RequestTimeoutError } from "./timeouts.ts";
 
 interface RestErrorLike {
   name?: string;
@@ -45,6 +46,8 @@ export interface ErrorContext {
   authority?: string;
   /** Removes secret values from a text (the credential's own). */
   redact?: (text: string) => string;
+  /** The credential's last HTTP timeout (MSAL drops the cause of a failed discovery or token request). */
+  lastTimeout?: () => RequestTimeoutError | undefined;
 }
 
 /** Names of the errors @azure/identity throws when no token could be had. */
@@ -102,6 +105,25 @@ function authFailure(err: AuthErrorLike, e: unknown, ctx: ErrorContext): Provide
 }
 
 /**
+ * The {@link RequestTimeoutError} behind an SDK error, if any: thrown as is by Key Vault clients, wrapped (as a cause
+ * or only in the message) by MSAL.
+ */
+function timeoutOf(e: unknown, ctx: ErrorContext): { host: string; within: string } | undefined {
+  for (let cur = e, depth = 0; cur && depth < 5; depth++) {
+    if (cur instanceof RequestTimeoutError) return { host: cur.host, within: cur.message.replace(/^.* within /, "") };
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  const m = /no answer from (\S+) within (\d+(?:\.\d+)? m?s)/.exec(String((e as Error)?.message ?? ""));
+  if (m) return { host: m[1]!, within: m[2]! };
+  // A token request that failed just now, right after this credential's own request timed out: that was why.
+  const last = ctx.lastTimeout?.();
+  if (last && AUTH_ERRORS.has((e as Error)?.name ?? "") && Date.now() - last.at < 5000) {
+    return { host: last.host, within: last.message.replace(/^.* within /, "") };
+  }
+  return undefined;
+}
+
+/**
  * Maps an error thrown while reading `ctx.what` from `ctx.vaultUrl`. 404 → {@link NoSecretError}; authentication
  * failures name the identity and Entra's reason (e.g. AADSTS7000215, a wrong client secret) and carry Entra's status
  * (400/401: the credentials were rejected); 429 carries `Retry-After`.
@@ -110,8 +132,29 @@ export function mapAzureError(e: unknown, ctx: ErrorContext): Error {
   const err = e as RestErrorLike & AuthErrorLike;
   if (err?.name === "AbortError") return e as Error;
   const { what, vaultUrl, identity } = ctx;
-  if (AUTH_ERRORS.has(err?.name ?? "") || err?.errorResponse) return authFailure(err, e, ctx);
   const safe = (message: string): string => scrub(message, ctx.redact);
+  const timeout = timeoutOf(e, ctx);
+  if (timeout) {
+    const vault = (() => {
+      try {
+        return new URL(vaultUrl).host === timeout.host;
+      } catch {
+        return false;
+      }
+    })();
+    const who = vault
+      ? `Key Vault ${vaultUrl}`
+      : /managed identity/.test(identity)
+      ? `The managed identity endpoint ${timeout.host}`
+      : `Entra ID ${timeout.host}`;
+    const doing = !vault
+      ? `issuing a token for ${identity}`
+      : what === "a token"
+      ? "checking the store's credentials"
+      : `reading ${what}`;
+    return new ProviderError(safe(`${who} did not answer within ${timeout.within} (${doing})`), { cause: e });
+  }
+  if (AUTH_ERRORS.has(err?.name ?? "") || err?.errorResponse) return authFailure(err, e, ctx);
   if (err?.name === "RestError" || typeof err?.statusCode === "number") {
     const status = err.statusCode;
     const detail = `${err.code ? `${err.code}: ` : ""}${firstLine(err.message ?? "")}`;

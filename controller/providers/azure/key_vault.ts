@@ -20,6 +20,7 @@ import type { ResolvedAuth } from "./auth.ts";
 import { retryAfterMs } from "../../runtime/rate_limiter.ts";
 import { explodeJsonObject, selectProperty } from "../values.ts";
 import { type ErrorContext, mapAzureError } from "./errors.ts";
+import { DEFAULT_AZURE_REQUEST_TIMEOUT_MS, RequestTimeoutError, timeoutHttpClient } from "./timeouts.ts";
 
 /** Outgoing traffic control for one vault host, shared by every client of that vault. */
 export interface VaultBudget {
@@ -148,11 +149,15 @@ export interface KeyVaultClientOptions {
   disableChallengeResourceVerification?: boolean;
   /** The resource validation asks a token for (`clouds.ts` `keyVaultResource`); default https://vault.azure.net. */
   tokenResource?: string;
+  /** Time limit of each HTTP attempt to the vault. @default {15000} */
+  requestTimeoutMs?: number;
 }
 
 /** Reads and writes one vault with one identity. */
 export class AzureKeyVaultClient implements SecretsClient {
   readonly fingerprint: string;
+  /** The vault's `URL.host`: what the controller caps in-flight syncs by. */
+  readonly endpoint: string;
   readonly #client: SecretClient;
   readonly #vaultUrl: string;
   readonly #auth: ResolvedAuth;
@@ -160,14 +165,17 @@ export class AzureKeyVaultClient implements SecretsClient {
   /** Whether a call has got through (challenge learnt, token cached): from then on calls run side by side. */
   #warm = false;
   #turn: Promise<void> = Promise.resolve();
+  /** A cold call that timed out, and when: the calls queued behind it share its outcome instead of each waiting. */
+  #coldTimeout: { error: unknown; at: number } | undefined;
 
   constructor(options: KeyVaultClientOptions) {
     this.#vaultUrl = options.vaultUrl;
     this.#auth = options.auth;
     this.#tokenResource = (options.tokenResource ?? "https://vault.azure.net").replace(/\/+$/, "");
     this.fingerprint = options.auth.fingerprint;
-    const host = new URL(options.vaultUrl).host;
+    const host = this.endpoint = new URL(options.vaultUrl).host;
     this.#client = new SecretClient(options.vaultUrl, options.auth.credential, {
+      httpClient: timeoutHttpClient(options.requestTimeoutMs ?? DEFAULT_AZURE_REQUEST_TIMEOUT_MS),
       ...(options.disableChallengeResourceVerification ? { disableChallengeResourceVerification: true } : {}),
       // Few SDK retries: the controller's queue owns back-off, so a failing vault does not pin a worker for minutes.
       retryOptions: { maxRetries: 2, retryDelayInMs: 500, maxRetryDelayInMs: 4000 },
@@ -198,12 +206,15 @@ export class AzureKeyVaultClient implements SecretsClient {
         release();
         return await call();
       }
+      // The call ahead just timed out: a vault that does not answer would make each queued call wait in turn.
+      if (this.#coldTimeout && Date.now() - this.#coldTimeout.at < 1000) throw this.#coldTimeout.error;
       try {
         const out = await call();
         this.#warm = warms;
         return out;
       } catch (e) {
         if ((e as { statusCode?: number }).statusCode === 404) this.#warm = warms;
+        if (e instanceof RequestTimeoutError) this.#coldTimeout = { error: e, at: Date.now() };
         throw e;
       }
     } finally {
@@ -397,6 +408,7 @@ export class AzureKeyVaultClient implements SecretsClient {
       vaultUrl: this.#vaultUrl,
       identity: this.#auth.identity,
       redact: this.#auth.redact,
+      ...(this.#auth.lastTimeout ? { lastTimeout: this.#auth.lastTimeout } : {}),
       ...(this.#auth.authority ? { authority: this.#auth.authority } : {}),
     };
   }

@@ -14,6 +14,7 @@ import {
 } from "../provider.ts";
 import { type AzureAuthOptions, resolveAuth } from "./auth.ts";
 import { authorityHost, cloudWarnings, keyVaultResource } from "./clouds.ts";
+import { checkStoreEndpoints, DEFAULT_ENDPOINT_POLICY, type EndpointPolicy } from "./endpoints.ts";
 import { AzureKeyVaultClient, type CallObserver, type VaultBudget } from "./key_vault.ts";
 
 /** Controller-wide settings of the Azure provider. */
@@ -21,6 +22,8 @@ export interface AzureProviderOptions extends AzureAuthOptions {
   budget?: VaultBudget;
   observe?: CallObserver;
   disableChallengeResourceVerification?: boolean;
+  /** What stores may reach and request; default {@link DEFAULT_ENDPOINT_POLICY} (Azure's clouds only). */
+  endpoints?: EndpointPolicy;
 }
 
 /** Checks a vault URL the way a person would want to be told about it. */
@@ -76,6 +79,8 @@ export class AzureKeyVaultProvider implements Provider {
     checkVaultUrl(spec.vaultUrl);
     authorityHost(spec, this.#options.authorityHost);
     keyVaultResource(spec, spec.vaultUrl);
+    // newClient calls this first: nothing a store names is contacted or requested unless the operator allowed it.
+    checkStoreEndpoints(store, this.#options.endpoints ?? DEFAULT_ENDPOINT_POLICY, this.#options.authorityHost);
     const warnings: string[] = cloudWarnings(spec);
     if (spec.tenantId && /[<>]/.test(spec.tenantId)) {
       throw new InvalidStoreError(
@@ -110,6 +115,7 @@ export class AzureKeyVaultProvider implements Provider {
       ...(this.#options.budget ? { budget: this.#options.budget } : {}),
       ...(this.#options.observe ? { observe: this.#options.observe } : {}),
       ...(this.#options.disableChallengeResourceVerification ? { disableChallengeResourceVerification: true } : {}),
+      ...(this.#options.requestTimeoutMs ? { requestTimeoutMs: this.#options.requestTimeoutMs } : {}),
     });
   }
 }

@@ -9,6 +9,7 @@ import type { AzureKVProvider } from "../../api/types.ts";
 import { type AzureEmulators, startAzureEmulators } from "../../../tests/harness/azure/mod.ts";
 import { type CredentialSource, InvalidStoreError, ProviderError, type StoreRef } from "../provider.ts";
 import { resolveAuth } from "./auth.ts";
+import { DEFAULT_ENDPOINT_POLICY, type EndpointPolicy } from "./endpoints.ts";
 import { AzureKeyVaultProvider } from "./provider.ts";
 
 const TOKEN_ROUTE = "POST /{tenant}/oauth2/v2.0/token";
@@ -60,6 +61,9 @@ function store(azurekv: Partial<AzureKVProvider>, vaultUrl: string): StoreRef {
   };
 }
 
+/** The emulator's vaults are on 127.0.0.1 ports; the authority is the controller's override (trusted). */
+const LOOPBACK_VAULTS: EndpointPolicy = { ...DEFAULT_ENDPOINT_POLICY, vaultHosts: ["127.0.0.1:*"] };
+
 async function withEmulators(
   fn: (em: AzureEmulators, provider: AzureKeyVaultProvider) => Promise<void>,
 ): Promise<void> {
@@ -68,7 +72,11 @@ async function withEmulators(
     em.setSecret("demo", "db", "s3cr3t-value");
     await fn(
       em,
-      new AzureKeyVaultProvider({ authorityHost: em.authorityHost, disableChallengeResourceVerification: true }),
+      new AzureKeyVaultProvider({
+        authorityHost: em.authorityHost,
+        disableChallengeResourceVerification: true,
+        endpoints: LOOPBACK_VAULTS,
+      }),
     );
   } finally {
     await em.stop();
@@ -206,10 +214,19 @@ Deno.test("validateStore: cloud warnings and endpoint errors, before any I/O", (
   const provider = new AzureKeyVaultProvider();
   const base = { vaultUrl: "https://v.vault.azure.net", tenantId: "t-1" };
   assert.deepEqual(provider.validateStore(store(base, base.vaultUrl)), []);
-  assert.match(
-    provider.validateStore(store({ ...base, environmentType: "GermanCloud" }, base.vaultUrl)).join(),
-    /Azure Germany was discontinued/,
+  const german = { ...base, environmentType: "GermanCloud" as const, vaultUrl: "https://v.vault.microsoftazure.de" };
+  assert.throws(
+    () => provider.validateStore(store(german, german.vaultUrl)),
+    /Entra ID authority host "login\.microsoftonline\.de" \(environmentType GermanCloud\) is not allowed/,
   );
+  const allowGermany = new AzureKeyVaultProvider({
+    endpoints: {
+      ...DEFAULT_ENDPOINT_POLICY,
+      authorityHosts: ["login.microsoftonline.de"],
+      vaultHosts: ["*.vault.microsoftazure.de"],
+    },
+  });
+  assert.match(allowGermany.validateStore(store(german, german.vaultUrl)).join(), /Azure Germany was discontinued/);
   assert.throws(
     () => provider.validateStore(store({ ...base, environmentType: "AzureStackCloud" }, base.vaultUrl)),
     /AzureStackCloud needs customCloudConfig\.activeDirectoryEndpoint/,
@@ -225,4 +242,146 @@ Deno.test("validateStore: cloud warnings and endpoint errors, before any I/O", (
       ),
     /customCloudConfig\.keyVaultEndpoint "http:\/\/kv" must use https/,
   );
+});
+
+Deno.test("a store naming endpoints or audiences the operator did not allow is refused before any I/O", async () => {
+  // A listener that would count any connection: nothing may reach it.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let connections = 0;
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      connections++;
+      conn.close();
+    }
+  })();
+  const rogue = `https://127.0.0.1:${listener.addr.port}`;
+  try {
+    const provider = new AzureKeyVaultProvider(); // the defaults: Azure's clouds only
+    const creds = new FakeCredentials({ [`${NS}/sp`]: { id: "c", secret: "s3cret-value" } }, {
+      [`${NS}/other`]: { "azure.workload.identity/client-id": "wi-1", "azure.workload.identity/tenant-id": "t-1" },
+    });
+    const vault = "https://v.vault.azure.net";
+    const cases: [Partial<AzureKVProvider>, string, RegExp][] = [
+      [
+        { tenantId: "t-1", authSecretRef: { clientId: { name: "sp", key: "id" } } },
+        rogue,
+        /vault host "127\.0\.0\.1:\d+" is not allowed: .*--allowed-vault-hosts \(\*\.vault\.azure\.net,/,
+      ],
+      [
+        {
+          authType: "WorkloadIdentity",
+          serviceAccountRef: { name: "other" },
+          useAzureSDK: true,
+          customCloudConfig: { activeDirectoryEndpoint: rogue },
+        },
+        vault,
+        /Entra ID authority host "127\.0\.0\.1:\d+" \(customCloudConfig\.activeDirectoryEndpoint\) is not allowed: .*--allowed-authority-hosts \(login\.microsoftonline\.com,/,
+      ],
+      [
+        {
+          authType: "WorkloadIdentity",
+          serviceAccountRef: { name: "other", audiences: ["https://kubernetes.default.svc"] },
+        },
+        vault,
+        /serviceAccountRef\.audiences "https:\/\/kubernetes\.default\.svc" not allowed: .*api:\/\/AzureADTokenExchange and --allowed-token-audiences/,
+      ],
+      [
+        { tenantId: "t-1", authSecretRef: { clientId: { name: "sp", key: "id" } }, environmentType: "ChinaCloud" },
+        vault,
+        /vault host "v\.vault\.azure\.net" is not under vault\.azure\.cn, the Key Vault DNS suffix of environmentType ChinaCloud/,
+      ],
+      [
+        { authType: "WorkloadIdentity", tenantId: "t-1" },
+        vault,
+        /own federated identity, which only ClusterSecretStores may use \(unless --allow-namespaced-mounted-identity\)/,
+      ],
+      [
+        {
+          tenantId: "t-1",
+          useAzureSDK: true,
+          customCloudConfig: {
+            activeDirectoryEndpoint: "https://login.microsoftonline.com",
+            keyVaultEndpoint: "https://graph.microsoft.com",
+          },
+        },
+        vault,
+        /keyVaultEndpoint "https:\/\/graph\.microsoft\.com" is not the domain of vault host "v\.vault\.azure\.net"/,
+      ],
+    ];
+    for (const [spec, url, message] of cases) {
+      const ref = store(spec, url);
+      assert.throws(
+        () => provider.validateStore(ref),
+        (e: unknown) => e instanceof InvalidStoreError && message.test((e as Error).message),
+      );
+      await assert.rejects(provider.newClient(ref, NS, creds), message);
+    }
+    assert.equal(creds.tokenRequests, 0, "no ServiceAccount token was requested");
+    // The same stores pass once the operator allows them (the mounted identity on a ClusterSecretStore).
+    const allowing = new AzureKeyVaultProvider({
+      endpoints: {
+        authorityHosts: ["127.0.0.1:*", "login.microsoftonline.com"],
+        vaultHosts: ["127.0.0.1:*", "*.vault.azure.net"],
+        tokenAudiences: ["https://kubernetes.default.svc"],
+        namespacedMountedIdentity: false,
+      },
+    });
+    for (const [spec, url] of cases.slice(0, 3)) allowing.validateStore(store(spec, url));
+    allowing.validateStore({
+      ...store({ authType: "WorkloadIdentity", tenantId: "t-1" }, vault),
+      kind: "ClusterSecretStore",
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(connections, 0, "nothing connected to the listener");
+  } finally {
+    listener.close();
+    await accepting.catch(() => {});
+  }
+});
+
+Deno.test("a vault or authority that does not answer fails within the request timeout, naming who and how long", async () => {
+  await withEmulators(async (em) => {
+    const provider = new AzureKeyVaultProvider({
+      authorityHost: em.authorityHost,
+      disableChallengeResourceVerification: true,
+      endpoints: LOOPBACK_VAULTS,
+      requestTimeoutMs: 300,
+    });
+    em.addClientSecretApp({ clientId: "app-1", secret: "s3cret-value" });
+    const creds = new FakeCredentials({ [`${NS}/creds`]: { "client-id": "app-1", "client-secret": "s3cret-value" } });
+    const ref = store(sp(em, "client-secret"), em.vaultUrl("demo"));
+    const client = await provider.newClient(ref, NS, creds);
+    await client.validate();
+
+    const slowVault = em.faults.latency({ service: "keyvault" }, 5000);
+    let started = performance.now();
+    await assert.rejects(
+      client.getSecret({ key: "db" }),
+      (e: unknown) =>
+        e instanceof ProviderError &&
+        /^Key Vault https:\/\/127\.0\.0\.1:\d+ did not answer within 300 ms \(reading secret "db"\)$/.test(e.message),
+    );
+    const vaultMs = performance.now() - started;
+    assert.ok(vaultMs < 2000, `gave up after ${vaultMs} ms (one attempt, not retried)`);
+    // A cold client sends its first calls one at a time; those queued behind one that timed out share its outcome
+    // instead of each waiting its own turn.
+    const cold = await provider.newClient({ ...ref, resourceVersion: "3" }, NS, creds);
+    started = performance.now();
+    const results = await Promise.allSettled([1, 2, 3, 4].map(() => cold.getSecret({ key: "db" })));
+    const queuedMs = performance.now() - started;
+    assert.ok(results.every((r) => r.status === "rejected" && /did not answer within 300 ms/.test(String(r.reason))));
+    assert.ok(queuedMs < 1000, `four queued calls gave up after ${queuedMs} ms, not 4 × 300 ms`);
+    em.faults.remove(slowVault);
+
+    em.faults.latency({ service: "entra" }, 5000);
+    const fresh = await provider.newClient({ ...ref, resourceVersion: "2" }, NS, creds);
+    started = performance.now();
+    await assert.rejects(
+      fresh.validate(),
+      (e: unknown) =>
+        e instanceof ProviderError && /Entra ID 127\.0\.0\.1:\d+ did not answer within 300 ms/.test(e.message),
+    );
+    const entraMs = performance.now() - started;
+    assert.ok(entraMs < 4000, `gave up after ${entraMs} ms`);
+  });
 });

@@ -21,8 +21,9 @@ import { InvalidStoreError, NoSecretError } from "../../providers/provider.ts";
 import { ReportedError } from "../../runtime/controller.ts";
 import type { EventRecorder } from "../../runtime/events.ts";
 import type { Informer } from "../../runtime/informer.ts";
-import { type ObjectKey, objectKey } from "../../runtime/keys.ts";
+import { type ObjectKey, objectKey, storeKey } from "../../runtime/keys.ts";
 import type { Logger } from "../../runtime/log.ts";
+import { InFlightLimitError } from "../../runtime/rate_limiter.ts";
 import { type Action, awaitChange, requeue, TerminalError } from "../../runtime/work_queue.ts";
 import type { TemplateSources } from "../../template/mod.ts";
 import { getCondition, stampTransitions } from "../conditions.ts";
@@ -86,6 +87,8 @@ export interface ExternalSecretDeps extends StoreCaches {
   credentialsOf?: (namespace: string, name: string) => string | undefined;
   /** How long before a source's expiry `SourceExpiring` is recorded (`--expiry-warning`). @default {30 days} */
   expiryWarningMs?: number;
+  /** Caps syncs waiting on one provider endpoint (a vault that hangs holds a bounded share of the workers). */
+  inFlight?: { acquire(endpoint: string, signal?: AbortSignal): Promise<() => void> };
   /** Deterministic per-key jitter in [0, 1): spreads refreshes so a restart does not align them. */
   jitter: (key: string) => number;
   now: () => Date;
@@ -195,6 +198,7 @@ export class ExternalSecretReconciler {
     const missing = planMissingMergeTarget(es, target, now, earlyMs);
     if (missing) return await this.#execute(es, missing, decision.reason);
     const input = await this.#gather(es, key, resolved!, target, decision.fresh, signal);
+    if ("requeueAfterMs" in input) return input;
     if ("kind" in input) return await this.#execute(es, input, decision.reason);
     // A create that finds an unmanaged Secret of that name plans again against it (takes it over, or refuses).
     const replan = (existing: Secret): Promise<Plan> =>
@@ -248,7 +252,7 @@ export class ExternalSecretReconciler {
     target: TargetSecret | undefined,
     fresh: "forced" | "new" | "window",
     signal?: AbortSignal,
-  ): Promise<SyncInput | Plan> {
+  ): Promise<SyncInput | Plan | Action> {
     const d = this.#d;
     const now = d.now();
     const ns = es.metadata.namespace!;
@@ -267,8 +271,19 @@ export class ExternalSecretReconciler {
       });
       if ("unsupported" in reads) return planFailure(es, reads.unsupported, now, "terminal");
       const client = await d.clients.get(resolved.ref, ns);
-      read = await readValues(reads, client, d.fetches, { now: now.getTime(), signal, seen: d.secretSeen });
+      const release = await d.inFlight?.acquire(
+        client.endpoint ?? storeKey(resolved.ref.kind, resolved.ref.name, resolved.ref.namespace),
+        signal,
+      );
+      read = await readValues(reads, client, d.fetches, { now: now.getTime(), signal, seen: d.secretSeen })
+        .finally(() => release?.());
     } catch (e) {
+      // The vault's slots are all held by calls that are not answered: not this ExternalSecret's failure, so no
+      // condition or Event; its worker goes to other vaults and it comes back in 1-3 s.
+      if (e instanceof InFlightLimitError) {
+        d.log.debug("vault busy", { namespace: ns, name: es.metadata.name, reason: e.message });
+        return requeue(1000 + Math.floor(d.jitter(key) * 2000));
+      }
       const retry = e instanceof InvalidStoreError || e instanceof TerminalError ? "terminal" : "backoff";
       const message = e instanceof NoSecretError
         ? `${e.message}; the existing Secret is kept (deletionPolicy Retain)`
