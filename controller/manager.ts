@@ -9,8 +9,7 @@ import { addCacheChecks, cachesSynced, createCaches, registerCacheGauge, startCa
 import type { KubeClient } from "./kube/client.ts";
 import { StoreClientCache } from "./providers/clients.ts";
 import { KubeCredentialSource } from "./providers/kube_credentials.ts";
-import type { EndpointPolicy } from "./providers/azure/endpoints.ts";
-import { AzureKeyVaultProvider } from "./providers/azure/provider.ts";
+import { AzureKeyVaultProvider, type AzureProviderOptions } from "./providers/azure/provider.ts";
 import { externalSecretController } from "./reconcile/external_secret/controller.ts";
 import type { ExternalSecretDeps } from "./reconcile/external_secret/reconciler.ts";
 import { countedBudget, CountedFetchCache, registerControllerMetrics, registerSyncAge } from "./reconcile/metrics.ts";
@@ -18,7 +17,7 @@ import { secretStoreControllers } from "./reconcile/secret_store/controller.ts";
 import { EventRecorder } from "./runtime/events.ts";
 import { HealthServer } from "./runtime/health.ts";
 import { keyFraction } from "./runtime/jitter.ts";
-import { kubeLeaseStore, LeaderElector } from "./runtime/leader_election.ts";
+import { kubeLeaseStore, LeaderElector, type LeaderElectorOptions } from "./runtime/leader_election.ts";
 import type { Logger } from "./runtime/log.ts";
 import { registerProcessMetrics, Registry } from "./runtime/metrics.ts";
 import { HostRateLimiter, InFlightLimiter } from "./runtime/rate_limiter.ts";
@@ -38,20 +37,14 @@ export interface ManagerOptions {
   /** `--expiry-warning`, `--adoption-policy`, and the scrubber of secret values for status and Event messages. */
   sync?: Pick<ExternalSecretDeps, "expiryWarningMs" | "adoption" | "redact">;
   health: { hostname: string; port: number } | undefined;
-  leaderElection?: {
-    id: string;
-    namespace: string;
-    identity: string;
-    leaseDurationMs: number;
-    renewDeadlineMs: number;
-    retryPeriodMs: number;
-  };
-  azure: {
-    authorityHost?: string;
-    disableChallengeResourceVerification?: boolean;
-    endpoints?: EndpointPolicy;
-    requestTimeoutMs?: number;
-  };
+  leaderElection?:
+    & { id: string; namespace: string }
+    & Pick<
+      LeaderElectorOptions,
+      "identity" | "leaseDurationMs" | "renewDeadlineMs" | "retryPeriodMs"
+    >;
+  /** Authority host, challenge verification, endpoint policy, request timeout (`--azure-*` flags). */
+  azure: Omit<AzureProviderOptions, "budget" | "observe">;
   /** Per Key Vault host: request rate and burst; syncs waiting on it at once (default: unlimited). */
   vault: { ratePerSecond: number; burst: number; maxInFlight?: number };
   /** Called once caches are synced and (if elected) this replica leads: the controller is ready. */
