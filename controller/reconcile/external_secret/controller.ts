@@ -20,7 +20,7 @@ import type { Logger } from "../../runtime/log.ts";
 import type { Registry } from "../../runtime/metrics.ts";
 import { getCondition } from "../conditions.ts";
 import type { TargetSecret } from "../refresh.ts";
-import { type ExternalSecretDeps, ExternalSecretReconciler } from "./reconciler.ts";
+import { type ExternalSecretDeps, ExternalSecretReconciler, indexTargets } from "./reconciler.ts";
 
 /** Index of ExternalSecrets by the target Secret they write (`namespace/name`). */
 export const BY_TARGET = "target";
@@ -78,6 +78,7 @@ export function externalSecretController(o: ExternalSecretControllerOptions): Co
     forget: (key) => changedAt.delete(key),
   });
   indexExternalSecrets(o.externalSecrets);
+  indexTargets(o.targets);
   const byStore =
     (kind: "SecretStore" | "ClusterSecretStore") => (c: InformerChange<SecretStore | ClusterSecretStore>) => {
       const m = c.object.metadata;

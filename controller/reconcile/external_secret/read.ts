@@ -11,12 +11,13 @@
  *
  * @module
  */
-import { type RemoteRef, remoteRef } from "../../api/defaults.ts";
+import { deletionPolicy, type RemoteRef, remoteRef } from "../../api/defaults.ts";
 import type { ExternalSecret } from "../../api/types.ts";
 import { InvalidStoreError, NoSecretError, type SecretsClient, type StoreRef } from "../../providers/provider.ts";
 import { applyRemoteRef, checkNullBytes, decodeValue } from "../../providers/values.ts";
 import { TerminalError } from "../../runtime/work_queue.ts";
 import { convertKeys, emptyMap, validateKeys } from "./data_keys.ts";
+import type { MissingItem } from "./plan.ts";
 import { type ReadKey, readKey, storeKey } from "../../runtime/keys.ts";
 import { type FetchCache, refreshSpreadMs } from "../fetch_cache.ts";
 import { type RefreshDecision, refreshIntervalMs } from "../refresh.ts";
@@ -48,6 +49,11 @@ export interface ReadPlan {
   notBefore: number;
   /** How long a value read now may serve other ExternalSecrets. */
   keepMs: number;
+  /**
+   * deletionPolicy Delete or Merge: an item whose secret the provider does not have is skipped (and reported), not a
+   * failure (ESO's `GetProviderSecretData`).
+   */
+  skipMissing: boolean;
 }
 
 /** Inputs of {@link planReads}. */
@@ -103,7 +109,7 @@ export function planReads(input: ReadInput): ReadPlan | Unsupported {
       key: readKey(sk, store.uid, scope, ["value", ref.key, ref.version ?? "", ref.metadataPolicy]),
     });
   });
-  return { reads, notBefore, keepMs };
+  return { reads, notBefore, keepMs, skipMissing: deletionPolicy(es) !== "Retain" };
 }
 
 /** The first part of the spec this controller cannot read yet, said as a condition message; undefined if none. */
@@ -123,6 +129,8 @@ function unsupportedIn(es: ExternalSecret): string | undefined {
 export interface ReadResult {
   values: Record<string, Uint8Array>;
   fetchedAt: number;
+  /** Items skipped because the provider has no such secret ({@link ReadPlan.skipMissing}). */
+  missing: MissingItem[];
 }
 
 /**
@@ -137,7 +145,25 @@ export async function readValues(
   options: { now: number; signal?: AbortSignal | undefined; seen?: ((value: Uint8Array) => void) | undefined },
 ): Promise<ReadResult> {
   let fetchedAt = options.now;
-  const parts = await Promise.all(plan.reads.map(async (r): Promise<Record<string, Uint8Array>> => {
+  // In plan order: dataFrom items, then data[].
+  const missed: (MissingItem | undefined)[] = [];
+  const parts = await Promise.all(plan.reads.map(async (r, i): Promise<Record<string, Uint8Array>> => {
+    try {
+      return await readOne(r);
+    } catch (e) {
+      if (!(plan.skipMissing && e instanceof NoSecretError)) throw e;
+      missed[i] = {
+        item: r.kind === "value" ? `spec.data[${r.index}]` : `spec.dataFrom[${r.index}]`,
+        key: r.ref.key,
+      };
+      return {};
+    }
+  }));
+  const values = emptyMap<Uint8Array>();
+  for (const part of parts) Object.assign(values, part);
+  return { values, fetchedAt, missing: missed.filter((m) => m !== undefined) };
+
+  async function readOne(r: PlannedRead): Promise<Record<string, Uint8Array>> {
     const read = { key: r.ref.key, ...(r.ref.version ? { version: r.ref.version } : {}) };
     if (r.kind === "value") {
       const got = await cache.get(r.key, plan.notBefore, plan.keepMs, async () => {
@@ -163,10 +189,7 @@ export async function readValues(
     } catch (e) {
       throw inItem(e, `spec.dataFrom[${r.index}].extract`);
     }
-  }));
-  const values = emptyMap<Uint8Array>();
-  for (const part of parts) Object.assign(values, part);
-  return { values, fetchedAt };
+  }
 }
 
 /**

@@ -179,3 +179,26 @@ Deno.test("readValues(): a provider error rejects the whole read, and is not cac
   const ok = await readValues(plan(es([{ secretKey: "x", remoteRef: { key: "x" } }])), client, cache, { now: NOW });
   assert.equal(text(ok.values.x), "now there");
 });
+
+Deno.test("readValues(): with deletionPolicy Delete or Merge a missing secret is skipped and reported, in order", async () => {
+  const provider = new FakeProvider();
+  provider.vault.set("here", "1");
+  const client = await provider.newClient(store, "jenkins", undefined as never);
+  const e = es([{ secretKey: "a", remoteRef: { key: "gone" } }, { secretKey: "b", remoteRef: { key: "here" } }], {
+    dataFrom: [{ extract: { key: "gone-json" } }],
+    target: { deletionPolicy: "Merge" },
+  });
+  const got = await readValues(plan(e), client, new FetchCache({ now: () => NOW }), { now: NOW });
+  assert.deepEqual(Object.keys(got.values), ["b"]);
+  assert.deepEqual(got.missing, [{ item: "spec.dataFrom[0]", key: "gone-json" }, {
+    item: "spec.data[0]",
+    key: "gone",
+  }]);
+  await assert.rejects(
+    readValues(plan({ ...e, spec: { ...e.spec, target: {} } }), client, new FetchCache({ now: () => NOW }), {
+      now: NOW,
+    }),
+    NoSecretError,
+    "Retain: a missing secret is a failure",
+  );
+});

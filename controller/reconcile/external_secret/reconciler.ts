@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { mergesInto, storeKind, targetName } from "../../api/defaults.ts";
+import { creationPolicy, mergesInto, storeKind, targetName } from "../../api/defaults.ts";
 import { externalSecrets } from "../../api/resources.ts";
 import type { ClusterSecretStore, ExternalSecret } from "../../api/types.ts";
 import type { KubeClient } from "../../kube/client.ts";
@@ -30,6 +30,7 @@ import { type FetchCache, refreshSpreadMs } from "../fetch_cache.ts";
 import { type ControllerMetrics, dropConditionGauge, setConditionGauge } from "../metrics.ts";
 import {
   decideRefresh,
+  LABEL_CREATED_BY,
   msUntilNextRefresh,
   refreshIntervalMs,
   secretDataBytes,
@@ -37,10 +38,30 @@ import {
   type TargetSecret,
 } from "../refresh.ts";
 import { classMatches, namespaceAllowed, resolveStore, type StoreCaches } from "../store_access.ts";
-import { type Plan, planFailure, planFinalize, planMissingMergeTarget, planSync, type SyncInput } from "./plan.ts";
+import { ownerLabelValue } from "../eso_hash.ts";
+import {
+  fieldManager,
+  type Plan,
+  planFailure,
+  planFinalize,
+  planMissingMergeTarget,
+  planSync,
+  type SyncInput,
+} from "./plan.ts";
 import { planReads, readValues } from "./read.ts";
 
 export const FINALIZER = "externalsecrets.external-secrets.io/externalsecret-cleanup";
+
+/** Index of managed Secrets by `namespace/<created-by label>` (the ExternalSecret that created them). */
+export const BY_CREATED_BY = "created-by";
+
+/** Adds the index orphan deletion looks Secrets up by; call before the informer starts. */
+export function indexTargets(targets: Informer<Secret, TargetSecret>): void {
+  targets.addIndex(BY_CREATED_BY, (s) => {
+    const label = s.metadata.labels?.[LABEL_CREATED_BY];
+    return label ? [`${s.metadata.namespace}/${label}`] : [];
+  });
+}
 
 /** Everything the reconciler reads from and writes to. */
 export interface ExternalSecretDeps extends StoreCaches {
@@ -224,10 +245,13 @@ export class ExternalSecretReconciler {
         e,
       );
     }
+    const orphans = this.#orphans(es);
     return {
       es,
       target,
       values: read.values,
+      ...(read.missing.length ? { missing: read.missing } : {}),
+      ...(orphans.length ? { orphans } : {}),
       now: new Date(read.fetchedAt),
       clock: d.now(),
       earlyMs: this.#early(es, key),
@@ -246,12 +270,32 @@ export class ExternalSecretReconciler {
     const d = this.#d;
     const labels = { name: es.metadata.name!, namespace: es.metadata.namespace! };
     let plan = planned;
+    if ((plan.kind === "write" || plan.kind === "noop") && plan.orphans) {
+      try {
+        await this.#deleteOrphans(es, plan.orphans);
+      } catch (e) {
+        plan = planFailure(es, `could not delete orphaned secrets: ${(e as Error).message}`, d.now(), "backoff", e);
+      }
+    }
     if (plan.kind === "write") {
       try {
         plan = await this.#write(es, plan, replan);
       } catch (e) {
         if (isConflict(e)) throw e; // the cache is behind: retry soon, quietly
         plan = planFailure(es, `could not update secret: ${(e as Error).message}`, d.now(), "backoff", e);
+      }
+    } else if (plan.kind === "delete") {
+      const ns = es.metadata.namespace!;
+      try {
+        await d.client.delete(secrets, plan.name, {
+          namespace: ns,
+          ...(plan.uid ? { preconditions: { uid: plan.uid } } : {}),
+        });
+      } catch (e) {
+        if (isConflict(e)) throw e;
+        if (!isNotFound(e)) {
+          plan = planFailure(es, `could not delete secret: ${(e as Error).message}`, d.now(), "backoff", e);
+        }
       }
     }
     await this.#writeStatus(es, plan.status);
@@ -266,7 +310,13 @@ export class ExternalSecretReconciler {
     d.metrics.syncCalls.inc(labels);
     setConditionGauge(d.metrics.esCondition, labels, "Ready", "True");
     const op = planned.kind === "write" && plan.kind === "write" ? plan.write.op : undefined;
-    const what = op === "create" ? "secret created" : op ? "secret updated" : "secret in sync";
+    const what = plan.kind === "delete"
+      ? "secret deleted"
+      : op === "create"
+      ? "secret created"
+      : op
+      ? "secret updated"
+      : "secret in sync";
     d.log.info(
       plan.status.conditions?.find((c) => c.type === "Ready")?.reason === "SecretMissing" ? "secret missing" : what,
       {
@@ -290,7 +340,7 @@ export class ExternalSecretReconciler {
     switch (w.op) {
       case "create":
         try {
-          await d.client.create(secrets, w.secret, { namespace: ns });
+          await d.client.create(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) });
           return plan;
         } catch (e) {
           if (!isAlreadyExists(e) || !replan) throw e;
@@ -300,7 +350,7 @@ export class ExternalSecretReconciler {
           return await this.#write(es, again);
         }
       case "update":
-        await d.client.replace(secrets, w.secret, { namespace: ns });
+        await d.client.replace(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) });
         return plan;
       case "recreate": {
         const uid = d.targets.get(objectKey({ namespace: ns, name: w.secret.metadata!.name }))?.metadata.uid;
@@ -308,7 +358,7 @@ export class ExternalSecretReconciler {
           namespace: ns,
           ...(uid ? { preconditions: { uid } } : {}),
         });
-        await d.client.create(secrets, w.secret, { namespace: ns });
+        await d.client.create(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) });
         return plan;
       }
     }
@@ -374,6 +424,39 @@ export class ExternalSecretReconciler {
     } catch (e) {
       if (isNotFound(e)) return {};
       throw e;
+    }
+  }
+
+  /**
+   * Secrets this ExternalSecret created (owner label and a controller reference to it) under a name that is no
+   * longer its target: ESO's `deleteOrphanedSecrets` finds them by the label alone; the reference is required here
+   * too, so a label copied from elsewhere can never get a Secret deleted.
+   */
+  #orphans(es: ExternalSecret): string[] {
+    if (creationPolicy(es) !== "Owner") return [];
+    const ns = es.metadata.namespace!;
+    const target = targetName(es);
+    const label = ownerLabelValue(ns, es.metadata.name!);
+    const out: string[] = [];
+    for (const key of this.#d.targets.keysBy(BY_CREATED_BY, `${ns}/${label}`)) {
+      const s = this.#d.targets.get(key);
+      if (!s || s.metadata.name === target) continue;
+      if (s.metadata.ownerReferences?.some((o) => o.controller && o.uid === es.metadata.uid)) {
+        out.push(s.metadata.name!);
+      }
+    }
+    return out.sort();
+  }
+
+  async #deleteOrphans(es: ExternalSecret, names: string[]): Promise<void> {
+    const ns = es.metadata.namespace!;
+    for (const name of names) {
+      const uid = this.#d.targets.get(objectKey({ namespace: ns, name }))?.metadata.uid;
+      await this.#d.client.delete(secrets, name, { namespace: ns, ...(uid ? { preconditions: { uid } } : {}) }).catch(
+        (e) => {
+          if (!isNotFound(e)) throw e;
+        },
+      );
     }
   }
 
