@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { compileGoRegexp } from "./go_regexp.ts";
 
+// deno-lint-ignore no-console -- figures for the issue note
+const report = (line: string): void => console.log(line);
+
 function re(pattern: string): ReturnType<typeof compileGoRegexp> & { ok: true } {
   const r = compileGoRegexp(pattern);
   if (!r.ok) throw new Error(`${pattern}: ${r.error}`);
@@ -40,5 +43,5 @@ Deno.test("compileGoRegexp(): ^(a|a)*$ on a long input runs in linear time", () 
   assert.equal(r.replaceAll("a".repeat(100_000), "x"), "x");
   const ms = performance.now() - t0;
   assert.ok(ms < 10_000, `took ${ms} ms`);
-  console.log(`^(a|a)*$ over 100,000 characters, twice: ${ms.toFixed(0)} ms`);
+  report(`^(a|a)*$ over 100,000 characters, twice: ${ms.toFixed(0)} ms`);
 });

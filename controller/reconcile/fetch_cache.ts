@@ -15,10 +15,11 @@
  * @module
  */
 
+import type { ListedSecret } from "../providers/provider.ts";
 import { type ReadKey, readKeyStore, type StoreKey } from "../runtime/keys.ts";
 
-/** What one read returns: a single value, or a map of them (`dataFrom.extract`, `find`). */
-export type ReadValue = Uint8Array | Record<string, Uint8Array>;
+/** What one read returns: a single value, a map of them (`dataFrom.extract`), or a vault's listing (`find`). */
+export type ReadValue = Uint8Array | Record<string, Uint8Array> | readonly ListedSecret[];
 
 /** A read value and when it was read. */
 export interface Fetched<V extends ReadValue = ReadValue> {

@@ -9,6 +9,7 @@ import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { type KeyVaultSecret, SecretClient } from "@azure/keyvault-secrets";
 import type { ExternalSecretFind } from "../../api/types.ts";
 import {
+  type ListedSecret,
   NoSecretError,
   type PushOptions,
   type ReadRef,
@@ -17,7 +18,7 @@ import {
 } from "../provider.ts";
 import type { ResolvedAuth } from "./auth.ts";
 import { retryAfterMs } from "../../runtime/rate_limiter.ts";
-import { explodeJsonObject, selectProperty } from "../values.ts";
+import { explodeJsonObject, findFilter, selectProperty } from "../values.ts";
 import { type ErrorContext, mapAzureError } from "./errors.ts";
 
 /** Outgoing traffic control for one vault host, shared by every client of that vault. */
@@ -226,8 +227,32 @@ export class AzureKeyVaultClient implements SecretsClient {
     return explodeJsonObject(new TextEncoder().encode(value), ref.key);
   }
 
-  getAllSecrets(_find: ExternalSecretFind): Promise<Record<string, Uint8Array>> {
-    return Promise.reject(new Error("dataFrom.find is not supported yet"));
+  /** `dataFrom.find` as ESO's `GetAllSecrets`: the listing, filtered, then the value of each match. */
+  async getAllSecrets(find: ExternalSecretFind, signal?: AbortSignal): Promise<Record<string, Uint8Array>> {
+    const keep = findFilter(find);
+    const out: Record<string, Uint8Array> = Object.create(null);
+    for (const s of (await this.listSecrets(signal)).filter(keep)) {
+      out[s.name] = await this.getSecret({ key: s.name }, signal);
+    }
+    return out;
+  }
+
+  /** Every page of the vault's secret listing (names, enabled, tags, updated; no values). */
+  async listSecrets(signal?: AbortSignal): Promise<ListedSecret[]> {
+    const out: ListedSecret[] = [];
+    try {
+      for await (const p of this.#client.listPropertiesOfSecrets({ ...(signal ? { abortSignal: signal } : {}) })) {
+        out.push({
+          name: p.name,
+          enabled: p.enabled !== false,
+          tags: { ...p.tags },
+          ...(p.updatedOn ? { updatedAt: p.updatedOn.getTime() } : {}),
+        });
+      }
+    } catch (e) {
+      throw mapAzureError(e, this.#context("the list of secrets"));
+    }
+    return out;
   }
 
   async pushSecret(

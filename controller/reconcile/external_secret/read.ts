@@ -12,12 +12,14 @@
  * @module
  */
 import { deletionPolicy, type RemoteRef, remoteRef } from "../../api/defaults.ts";
-import type { ExternalSecret } from "../../api/types.ts";
+import { compileGoRegexp } from "../../api/go_regexp.ts";
+import type { ExternalSecret, ExternalSecretFind, ExternalSecretRewrite } from "../../api/types.ts";
 import { InvalidStoreError, NoSecretError, type SecretsClient, type StoreRef } from "../../providers/provider.ts";
-import { applyRemoteRef, checkNullBytes, decodeValue } from "../../providers/values.ts";
+import { applyRemoteRef, checkNullBytes, decodeValue, findFilter } from "../../providers/values.ts";
 import { TerminalError } from "../../runtime/work_queue.ts";
 import { convertKeys, emptyMap, validateKeys } from "./data_keys.ts";
 import type { MissingItem } from "./plan.ts";
+import { rewriteKeys, rewriteProblem } from "./rewrite.ts";
 import { type ReadKey, readKey, storeKey } from "../../runtime/keys.ts";
 import { type FetchCache, refreshSpreadMs } from "../fetch_cache.ts";
 import { type RefreshDecision, refreshIntervalMs } from "../refresh.ts";
@@ -36,11 +38,32 @@ export interface ExtractRead {
   kind: "extract";
   index: number;
   ref: RemoteRef;
+  rewrite: ExternalSecretRewrite[];
   key: ReadKey;
 }
 
+/**
+ * One read: `dataFrom[index].find` — the store's listing (`key`, one per store and window however many
+ * ExternalSecrets ask), filtered here, then each match's value under `valueKey(name)` (shared with `data[]` reads of
+ * that name), read again only when the listing says the secret changed since.
+ */
+export interface FindRead {
+  kind: "find";
+  index: number;
+  find: ExternalSecretFind;
+  rewrite: ExternalSecretRewrite[];
+  key: ReadKey;
+  /** A match's value (the key `data[]` reads of that name use too). */
+  valueKey: (name: string) => ReadKey;
+}
+
 /** One read of a refresh. `dataFrom` reads come first, in order, then `data[]`: later keys override earlier ones. */
-export type PlannedRead = ValueRead | ExtractRead;
+export type PlannedRead = ValueRead | ExtractRead | FindRead;
+
+/** How long a find match's value may be kept: it is valid as long as the listing shows the secret unchanged. */
+const FIND_VALUE_KEEP_MS = 25 * 3_600_000;
+/** How long after a listed change time a read is surely of that version. */
+const UPDATED_MARGIN_MS = 2000;
 
 /** What to read, and how fresh it must be. */
 export interface ReadPlan {
@@ -94,20 +117,29 @@ export function planReads(input: ReadInput): ReadPlan | Unsupported {
   // Referent authentication resolves credentials per namespace, so a cluster store's values are shared per namespace.
   const scope = store.kind === "ClusterSecretStore" ? es.metadata.namespace! : "";
   const sk = storeKey(store.kind, store.name, store.namespace);
+  const valueKey = (ref: { key: string; version?: string | undefined; metadataPolicy: string }): ReadKey =>
+    readKey(sk, store.uid, scope, ["value", ref.key, ref.version ?? "", ref.metadataPolicy]);
   const reads: PlannedRead[] = (es.spec.dataFrom ?? []).map((item, index): PlannedRead => {
+    const rewrite = item.rewrite ?? [];
+    // ESO looks at find before extract.
+    if (item.find) {
+      const key = readKey(sk, store.uid, scope, ["list"]);
+      return {
+        kind: "find",
+        index,
+        find: item.find,
+        rewrite,
+        key,
+        valueKey: (name) => valueKey({ key: name, metadataPolicy: "None" }),
+      };
+    }
     const ref = remoteRef(item.extract!);
     const what = ["map", ref.key, ref.version ?? "", ref.metadataPolicy, ref.property ?? ""];
-    return { kind: "extract", index, ref, key: readKey(sk, store.uid, scope, what) };
+    return { kind: "extract", index, ref, rewrite, key: readKey(sk, store.uid, scope, what) };
   });
   (es.spec.data ?? []).forEach((item, index) => {
     const ref = remoteRef(item.remoteRef);
-    reads.push({
-      kind: "value",
-      index,
-      secretKey: item.secretKey,
-      ref,
-      key: readKey(sk, store.uid, scope, ["value", ref.key, ref.version ?? "", ref.metadataPolicy]),
-    });
+    reads.push({ kind: "value", index, secretKey: item.secretKey, ref, key: valueKey(ref) });
   });
   return { reads, notBefore, keepMs, skipMissing: deletionPolicy(es) !== "Retain" };
 }
@@ -118,9 +150,12 @@ function unsupportedIn(es: ExternalSecret): string | undefined {
   if (es.spec.data?.some((item) => item.sourceRef)) return not("spec.data[].sourceRef");
   for (const [i, item] of (es.spec.dataFrom ?? []).entries()) {
     if (item.sourceRef) return not(`spec.dataFrom[${i}].sourceRef`);
-    if (item.find) return not(`spec.dataFrom[${i}].find`);
-    if (item.rewrite?.length) return not(`spec.dataFrom[${i}].rewrite`);
-    if (!item.extract) return `spec.dataFrom[${i}] needs one of extract, find or sourceRef`;
+    if (!item.extract && !item.find) return `spec.dataFrom[${i}] needs one of extract, find or sourceRef`;
+    const pattern = item.find?.name?.regexp;
+    const compiled = pattern ? compileGoRegexp(pattern) : undefined;
+    if (compiled && !compiled.ok) return `spec.dataFrom[${i}].find.name.regexp: ${compiled.error}`;
+    const problem = rewriteProblem(item.rewrite);
+    if (problem) return `spec.dataFrom[${i}].${problem}`;
   }
   return undefined;
 }
@@ -154,7 +189,7 @@ export async function readValues(
       if (!(plan.skipMissing && e instanceof NoSecretError)) throw e;
       missed[i] = {
         item: r.kind === "value" ? `spec.data[${r.index}]` : `spec.dataFrom[${r.index}]`,
-        key: r.ref.key,
+        key: r.kind === "find" ? "find" : r.ref.key,
       };
       return {};
     }
@@ -164,6 +199,13 @@ export async function readValues(
   return { values, fetchedAt, missing: missed.filter((m) => m !== undefined) };
 
   async function readOne(r: PlannedRead): Promise<Record<string, Uint8Array>> {
+    if (r.kind === "find") {
+      try {
+        return await itemKeys(await readFind(r), r.rewrite, r.find, r.find.name?.regexp ?? "find");
+      } catch (e) {
+        throw inItem(e, `spec.dataFrom[${r.index}].find`);
+      }
+    }
     const read = { key: r.ref.key, ...(r.ref.version ? { version: r.ref.version } : {}) };
     if (r.kind === "value") {
       const got = await cache.get(r.key, plan.notBefore, plan.keepMs, async () => {
@@ -185,23 +227,57 @@ export async function readValues(
         return map;
       });
       fetchedAt = Math.min(fetchedAt, got.fetchedAt);
-      return extractedKeys(got.value, r.ref);
+      return await itemKeys(got.value, r.rewrite, r.ref, r.ref.key);
     } catch (e) {
       throw inItem(e, `spec.dataFrom[${r.index}].extract`);
     }
   }
+
+  /**
+   * The listing (fresh for this window), filtered; each match's value from the read cache if it was read after the
+   * listing says the secret last changed, else one GET. The listing's age is what counts as the item's read time.
+   */
+  async function readFind(r: FindRead): Promise<Record<string, Uint8Array>> {
+    const listing = await cache.get(r.key, plan.notBefore, plan.keepMs, () => client.listSecrets(options.signal));
+    fetchedAt = Math.min(fetchedAt, listing.fetchedAt);
+    const matches = listing.value.filter(findFilter(r.find));
+    const values = await Promise.all(matches.map(async (m) => {
+      // A value read after this listing is at least as new as what it lists; one read well after the listed change
+      // time (Key Vault's has whole seconds; clocks differ a little) is that version, so it serves until the next
+      // change. A secret read within that margin of its change is read once more in a later window.
+      const notBefore = m.updatedAt !== undefined
+        ? Math.min(m.updatedAt + UPDATED_MARGIN_MS, listing.fetchedAt)
+        : plan.notBefore;
+      const got = await cache.get(r.valueKey(m.name), notBefore, FIND_VALUE_KEEP_MS, async () => {
+        const value = await client.getSecret({ key: m.name }, options.signal);
+        options.seen?.(value);
+        return value;
+      });
+      return [m.name, got.value] as const;
+    }));
+    const out = emptyMap<Uint8Array>();
+    for (const [name, value] of values) out[name] = value;
+    return out;
+  }
 }
 
 /**
- * ESO's order for an extracted map (handleExtractSecrets): keys converted by `conversionStrategy`, checked, then
- * every value decoded by `decodingStrategy` and checked for NUL bytes.
+ * ESO's order for one `dataFrom` item's map (handleExtractSecrets, handleFindAllSecrets): keys rewritten, or, when
+ * there is no rewrite, converted by `conversionStrategy`; then checked; then every value decoded by
+ * `decodingStrategy` and checked for NUL bytes.
  */
-function extractedKeys(map: Record<string, Uint8Array>, ref: RemoteRef): Record<string, Uint8Array> {
-  const keys = validateKeys(convertKeys(ref.conversionStrategy, map));
+async function itemKeys(
+  map: Record<string, Uint8Array>,
+  rewrite: ExternalSecretRewrite[],
+  opts: Pick<RemoteRef, "conversionStrategy" | "decodingStrategy" | "nullBytePolicy"> | ExternalSecretFind,
+  where: string,
+): Promise<Record<string, Uint8Array>> {
+  const renamed = rewrite.length ? await rewriteKeys(rewrite, map) : convertKeys(opts.conversionStrategy, map);
+  const keys = validateKeys(renamed);
   const out = emptyMap<Uint8Array>();
   for (const [k, v] of Object.entries(keys)) {
-    const value = decodeValue(v, ref.decodingStrategy, `${ref.key} (${k})`);
-    checkNullBytes(value, ref.nullBytePolicy, `${ref.key} (${k})`);
+    const value = decodeValue(v, opts.decodingStrategy, `${where} (${k})`);
+    checkNullBytes(value, opts.nullBytePolicy, `${where} (${k})`);
     out[k] = value;
   }
   return out;
