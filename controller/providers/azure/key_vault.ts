@@ -6,6 +6,8 @@
  * @module
  */
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import { CertificateClient } from "@azure/keyvault-certificates";
+import { type JsonWebKey, KeyClient } from "@azure/keyvault-keys";
 import { type KeyVaultSecret, SecretClient } from "@azure/keyvault-secrets";
 import type { ExternalSecretFind } from "../../api/types.ts";
 import {
@@ -90,9 +92,55 @@ function rfc3339(d: Date): string {
   return `${d.toISOString().slice(0, 19)}Z`;
 }
 
-/** A secret's tags and attributes, keyed as ESO's default Azure client keys them (`getSecretAllMetadata`). */
-export function secretMetadata(secret: Pick<KeyVaultSecret, "properties">): Record<string, string> {
-  const p = secret.properties;
+/** Tags and dates of a secret, key or certificate. */
+interface ObjectProperties {
+  tags?: Record<string, string> | undefined;
+  expiresOn?: Date | undefined;
+  createdOn?: Date | undefined;
+  updatedOn?: Date | undefined;
+  notBefore?: Date | undefined;
+}
+
+function abort(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
+  return signal ? { abortSignal: signal } : {};
+}
+
+function base64url(b: Uint8Array | undefined): string | undefined {
+  return b && b.length ? b.toBase64({ alphabet: "base64url", omitPadding: true }) : undefined;
+}
+
+/**
+ * A key as ESO returns it (go-autorest's `JSONWebKey` marshalled): its fields in that struct's order, byte fields as
+ * unpadded base64url, empty ones left out. Key Vault never returns private parts.
+ */
+export function jwkJson(k: JsonWebKey): Record<string, unknown> {
+  const fields: [string, unknown][] = [
+    ["kid", k.kid],
+    ["kty", k.kty],
+    ["key_ops", k.keyOps?.length ? k.keyOps : undefined],
+    ["n", base64url(k.n)],
+    ["e", base64url(k.e)],
+    ["d", base64url(k.d)],
+    ["dp", base64url(k.dp)],
+    ["dq", base64url(k.dq)],
+    ["qi", base64url(k.qi)],
+    ["p", base64url(k.p)],
+    ["q", base64url(k.q)],
+    ["k", base64url(k.k)],
+    ["key_hsm", base64url(k.t)],
+    ["crv", k.crv],
+    ["x", base64url(k.x)],
+    ["y", base64url(k.y)],
+  ];
+  return Object.fromEntries(fields.filter(([, v]) => v !== undefined && v !== ""));
+}
+
+/**
+ * A secret's, key's or certificate's tags and attributes, keyed as ESO's default Azure client keys them
+ * (`getSecretAllMetadata`).
+ */
+export function secretMetadata(object: { properties: ObjectProperties }): Record<string, string> {
+  const p = object.properties;
   const out: Record<string, string> = Object.assign(Object.create(null), p.tags ?? {});
   const set = (key: string, d: Date | undefined): void => {
     if (d) out[key] = rfc3339(d);
@@ -153,6 +201,8 @@ export interface KeyVaultClientOptions {
 export class AzureKeyVaultClient implements SecretsClient {
   readonly fingerprint: string;
   readonly #client: SecretClient;
+  readonly #keys: KeyClient;
+  readonly #certs: CertificateClient;
   readonly #vaultUrl: string;
   readonly #auth: ResolvedAuth;
   readonly #tokenResource: string;
@@ -163,13 +213,20 @@ export class AzureKeyVaultClient implements SecretsClient {
     this.#tokenResource = (options.tokenResource ?? "https://vault.azure.net").replace(/\/+$/, "");
     this.fingerprint = options.auth.fingerprint;
     const host = new URL(options.vaultUrl).host;
-    this.#client = new SecretClient(options.vaultUrl, options.auth.credential, {
+    // One pipeline configuration for the three object types: same budget, retries and identity.
+    const clientOptions = {
       ...(options.disableChallengeResourceVerification ? { disableChallengeResourceVerification: true } : {}),
       // Few SDK retries: the controller's queue owns back-off, so a failing vault does not pin a worker for minutes.
       retryOptions: { maxRetries: 2, retryDelayInMs: 500, maxRetryDelayInMs: 4000 },
-      additionalPolicies: [{ policy: budgetPolicy(host, options.budget, options.observe), position: "perRetry" }],
+      additionalPolicies: [{
+        policy: budgetPolicy(host, options.budget, options.observe),
+        position: "perRetry" as const,
+      }],
       userAgentOptions: { userAgentPrefix: "kv-operator" },
-    });
+    };
+    this.#client = new SecretClient(options.vaultUrl, options.auth.credential, clientOptions);
+    this.#keys = new KeyClient(options.vaultUrl, options.auth.credential, clientOptions);
+    this.#certs = new CertificateClient(options.vaultUrl, options.auth.credential, clientOptions);
   }
 
   /** The vault this client reads. */
@@ -186,12 +243,38 @@ export class AzureKeyVaultClient implements SecretsClient {
    */
   async getSecret(ref: ReadRef, signal?: AbortSignal): Promise<Uint8Array> {
     const { type, name } = parseObjectKey(ref.key);
-    if (type !== "secret") {
-      throw new Error(`Key Vault ${type} objects (key "${ref.key}") are not supported yet: only secret/<name>`);
+    const fetch = ref.metadataPolicy === "Fetch";
+    const enc = new TextEncoder();
+    if (type === "key") {
+      const key = await this.#call(
+        `key "${name}"`,
+        ref.version,
+        () => this.#keys.getKey(name, { ...(ref.version ? { version: ref.version } : {}), ...abort(signal) }),
+      );
+      return enc.encode(JSON.stringify(fetch ? secretMetadata(key) : jwkJson(key.key ?? {})));
+    }
+    if (type === "cert") {
+      const cert = await this.#call(
+        `certificate "${name}"`,
+        ref.version,
+        () =>
+          ref.version
+            ? this.#certs.getCertificateVersion(name, ref.version, abort(signal))
+            : this.#certs.getCertificate(name, abort(signal)),
+      );
+      return fetch ? enc.encode(JSON.stringify(secretMetadata(cert))) : cert.cer ?? new Uint8Array();
     }
     const secret = await this.#read(name, ref.version, signal);
-    if (ref.metadataPolicy === "Fetch") return new TextEncoder().encode(JSON.stringify(secretMetadata(secret)));
-    return new TextEncoder().encode(secret.value ?? "");
+    if (fetch) return enc.encode(JSON.stringify(secretMetadata(secret)));
+    return enc.encode(secret.value ?? "");
+  }
+
+  async #call<T>(what: string, version: string | undefined, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (e) {
+      throw mapAzureError(e, this.#context(`${what}${version ? ` version ${version}` : ""}`));
+    }
   }
 
   async #read(name: string, version: string | undefined, signal?: AbortSignal): Promise<KeyVaultSecret> {

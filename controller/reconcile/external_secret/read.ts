@@ -139,6 +139,8 @@ export function planReads(input: ReadInput): ReadPlan | Unsupported {
   });
   (es.spec.data ?? []).forEach((item, index) => {
     const ref = remoteRef(item.remoteRef);
+    // ESO's Azure provider returns a certificate's DER as it is: `property` applies to its metadata only.
+    if (ref.key.startsWith("cert/") && ref.metadataPolicy !== "Fetch") delete ref.property;
     reads.push({ kind: "value", index, secretKey: item.secretKey, ref, key: valueKey(ref) });
   });
   return { reads, notBefore, keepMs, skipMissing: deletionPolicy(es) !== "Retain" };
