@@ -5,6 +5,7 @@
  * @module
  */
 import { storeKind } from "../api/defaults.ts";
+import { compileGoRegexp } from "../api/go_regexp.ts";
 import type { ClusterSecretStore, ExternalSecret, SecretStore } from "../api/types.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { namespaces } from "../kube/resources.ts";
@@ -62,7 +63,15 @@ function selectorMatches(
   });
 }
 
-/** ESO's ClusterSecretStore `conditions`: may `namespace` use the store? Any match in any condition allows. */
+/** A ClusterSecretStore condition that cannot be evaluated (an invalid `namespaceRegexes` pattern). */
+export class InvalidConditionError extends Error {
+  override readonly name = "InvalidConditionError";
+}
+
+/**
+ * ESO's ClusterSecretStore `conditions`: may `namespace` use the store? Any match in any condition allows.
+ * `namespaceRegexes` are Go regexps (RE2: linear time); an invalid one throws, naming it, as ESO fails then.
+ */
 export async function namespaceAllowed(
   client: KubeClient,
   store: ClusterSecretStore,
@@ -71,9 +80,13 @@ export async function namespaceAllowed(
   const conditions = store.spec.conditions;
   if (!conditions?.length) return true;
   let labels: Record<string, string> | undefined;
-  for (const c of conditions) {
+  for (const [i, c] of conditions.entries()) {
     if (c.namespaces?.includes(namespace)) return true;
-    if (c.namespaceRegexes?.some((r) => new RegExp(r).test(namespace))) return true;
+    for (const pattern of c.namespaceRegexes ?? []) {
+      const re = compileGoRegexp(pattern);
+      if (!re.ok) throw new InvalidConditionError(`spec.conditions[${i}].namespaceRegexes: ${re.error}`);
+      if (re.re.test(namespace)) return true;
+    }
     const sel = c.namespaceSelector;
     if (sel && (sel.matchLabels || sel.matchExpressions)) {
       labels ??= (await client.get(namespaces, namespace)).metadata?.labels ?? {};

@@ -42,7 +42,7 @@ Deno.test("dataFrom.find and rewrite: name, tags, both, none, rewrite chains, Go
   const az = await startAzureEmulators({ vaults: ["zaldre"] });
   let controller: ControllerProcess | undefined;
   try {
-    await seedStore(cp, az, { clientId: "9a8b7c6d-find-client", clientSecret: "find-secret" });
+    const css = await seedStore(cp, az, { clientId: "9a8b7c6d-find-client", clientSecret: "find-secret" });
     az.setSecret("zaldre", "db-user", "u", { tags: { team: "core" } });
     az.setSecret("zaldre", "db-pass", "p", { tags: { team: "core" } });
     az.setSecret("zaldre", "db-host", "h", { tags: { team: "other" } });
@@ -120,6 +120,49 @@ Deno.test("dataFrom.find and rewrite: name, tags, both, none, rewrite chains, Go
       },
     );
 
+    await t.step("namespaceRegexes ^(a|a)*$ on a 63-character namespace: linear time, the right answer", async () => {
+      // pkg/controllers/secretstore/client_manager.go (shouldProcessSecret): Go's regexp.MatchString per pattern.
+      const guarded = structuredClone(css);
+      guarded.metadata = { name: "regex-guarded" };
+      guarded.spec.conditions = [{ namespaceRegexes: ["^(a|a)*$"] }];
+      const broken = structuredClone(guarded);
+      broken.metadata = { name: "regex-broken" };
+      broken.spec.conditions = [{ namespaceRegexes: ["("] }];
+      await apply(cp, guarded, broken);
+      const all = "a".repeat(63);
+      const almost = `${"a".repeat(62)}b`;
+      for (const n of [all, almost]) {
+        const r = await cp.kubectl(["create", "namespace", n]);
+        assert.equal(r.code, 0, r.stderr);
+      }
+      const es = (namespace: string, name: string, store: string): unknown => ({
+        apiVersion: "external-secrets.io/v1",
+        kind: "ExternalSecret",
+        metadata: { name, namespace },
+        spec: {
+          refreshInterval: "1h",
+          secretStoreRef: { kind: "ClusterSecretStore", name: store },
+          data: [{ secretKey: "user", remoteRef: { key: "db-user" } }],
+        },
+      });
+      const started = Date.now();
+      await apply(cp, es(all, "guarded", "regex-guarded"), es(almost, "guarded", "regex-guarded"));
+      await apply(cp, es(all, "broken", "regex-broken"));
+      const allowed = await eventually("allowed", () => getJson<Secret>(cp, ["secret", "-n", all, "guarded"]), 20_000);
+      assert.equal(secretValue(allowed, "user"), "u");
+      const denied = await eventually("denied", async () => {
+        const got = await getJson<ExternalSecret>(cp, ["externalsecret", "-n", almost, "guarded"]);
+        return ready(got)?.reason === "SecretSyncedError" ? got : undefined;
+      }, 20_000);
+      assert.match(ready(denied)?.message ?? "", /not allowed from namespace .*denied by spec\.condition/);
+      assert.ok(Date.now() - started < 20_000);
+      const invalid = await eventually("invalid pattern", async () => {
+        const got = await getJson<ExternalSecret>(cp, ["externalsecret", "-n", all, "broken"]);
+        return ready(got)?.reason === "SecretSyncedError" ? got : undefined;
+      }, 20_000);
+      assert.match(ready(invalid)?.message ?? "", /namespaceRegexes: error parsing regexp: missing closing \)/);
+    });
+
     await t.step(
       `${N} ExternalSecrets with one find over 3 windows: one listing per window, GETs only for changes`,
       async () => {
@@ -151,8 +194,9 @@ Deno.test("dataFrom.find and rewrite: name, tags, both, none, rewrite chains, Go
         const until = Date.now() + observeMs;
         let changed = false;
         while (Date.now() < until) {
-          // Change one match early on, well before the next listing.
-          if (!changed && lists(start).length > 0) {
+          // Change one match once a listing has completed, well before the next one (a read within 2 s of a change is
+          // read once more in the next window, by design).
+          if (!changed && lists(start).length >= pages) {
             az.setSecret("zaldre", "filler-7", "f7-new", { tags: { team: "budget" } });
             changed = true;
           }

@@ -37,7 +37,13 @@ import {
   summarizeSecret,
   type TargetSecret,
 } from "../refresh.ts";
-import { classMatches, namespaceAllowed, resolveStore, type StoreCaches } from "../store_access.ts";
+import {
+  classMatches,
+  InvalidConditionError,
+  namespaceAllowed,
+  resolveStore,
+  type StoreCaches,
+} from "../store_access.ts";
 import { ownerLabelValue } from "../eso_hash.ts";
 import {
   fieldManager,
@@ -199,9 +205,18 @@ export class ExternalSecretReconciler {
         return planFailure(es, `${kind} "${name}" is not ready${ready.message ? `: ${ready.message}` : ""}`, now);
       }
     }
-    if (kind === "ClusterSecretStore" && !await namespaceAllowed(d.client, resolved.store as ClusterSecretStore, ns)) {
-      const message = `using cluster store "${name}" is not allowed from namespace "${ns}": denied by spec.condition`;
-      return planFailure(es, message, now, "terminal");
+    if (kind === "ClusterSecretStore") {
+      let allowed: boolean;
+      try {
+        allowed = await namespaceAllowed(d.client, resolved.store as ClusterSecretStore, ns);
+      } catch (e) {
+        if (!(e instanceof InvalidConditionError)) throw e;
+        return planFailure(es, `ClusterSecretStore "${name}" ${e.message}`, now, "terminal");
+      }
+      if (!allowed) {
+        const message = `using cluster store "${name}" is not allowed from namespace "${ns}": denied by spec.condition`;
+        return planFailure(es, message, now, "terminal");
+      }
     }
     return undefined;
   }
