@@ -5,14 +5,14 @@
  * @module
  */
 import { storeKind } from "../api/defaults.ts";
-import { compileGoRegexp } from "../api/go_regexp.ts";
 import type { ClusterSecretStore, ExternalSecret, SecretStore } from "../api/types.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { namespaces } from "../kube/resources.ts";
 import { storeRefOf } from "../providers/clients.ts";
-import type { StoreRef } from "../providers/provider.ts";
+import { InvalidStoreError, type StoreRef } from "../providers/provider.ts";
 import type { Informer } from "../runtime/informer.ts";
 import { type ObjectKey, objectKey } from "../runtime/keys.ts";
+import { compileGoRegexp } from "../api/go_regexp.ts";
 
 /** Either store kind. */
 export type AnyStore = SecretStore | ClusterSecretStore;
@@ -63,14 +63,10 @@ function selectorMatches(
   });
 }
 
-/** A ClusterSecretStore condition that cannot be evaluated (an invalid `namespaceRegexes` pattern). */
-export class InvalidConditionError extends Error {
-  override readonly name = "InvalidConditionError";
-}
-
 /**
  * ESO's ClusterSecretStore `conditions`: may `namespace` use the store? Any match in any condition allows.
- * `namespaceRegexes` are Go regexps (RE2: linear time); an invalid one throws, naming it, as ESO fails then.
+ * `namespaceRegexes` are Go regular expressions (RE2: linear time, Go's syntax), as ESO compiles them; an invalid
+ * one is an error naming it (the store is misconfigured), never a silent "no".
  */
 export async function namespaceAllowed(
   client: KubeClient,
@@ -82,10 +78,15 @@ export async function namespaceAllowed(
   let labels: Record<string, string> | undefined;
   for (const [i, c] of conditions.entries()) {
     if (c.namespaces?.includes(namespace)) return true;
-    for (const pattern of c.namespaceRegexes ?? []) {
-      const re = compileGoRegexp(pattern);
-      if (!re.ok) throw new InvalidConditionError(`spec.conditions[${i}].namespaceRegexes: ${re.error}`);
-      if (re.re.test(namespace)) return true;
+    for (const [j, pattern] of (c.namespaceRegexes ?? []).entries()) {
+      const compiled = compileGoRegexp(pattern);
+      if (!compiled.ok) {
+        throw new InvalidStoreError(
+          `ClusterSecretStore "${store.metadata.name}" spec.conditions[${i}].namespaceRegexes[${j}] is not a valid ` +
+            `Go regular expression: ${compiled.error}`,
+        );
+      }
+      if (compiled.re.test(namespace)) return true;
     }
     const sel = c.namespaceSelector;
     if (sel && (sel.matchLabels || sel.matchExpressions)) {

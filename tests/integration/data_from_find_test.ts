@@ -160,7 +160,10 @@ Deno.test("dataFrom.find and rewrite: name, tags, both, none, rewrite chains, Go
         const got = await getJson<ExternalSecret>(cp, ["externalsecret", "-n", all, "broken"]);
         return ready(got)?.reason === "SecretSyncedError" ? got : undefined;
       }, 20_000);
-      assert.match(ready(invalid)?.message ?? "", /namespaceRegexes: error parsing regexp: missing closing \)/);
+      assert.match(
+        ready(invalid)?.message ?? "",
+        /namespaceRegexes\[0\] is not a valid Go regular expression: error parsing regexp: missing closing \)/,
+      );
     });
 
     await t.step(

@@ -37,13 +37,7 @@ import {
   summarizeSecret,
   type TargetSecret,
 } from "../refresh.ts";
-import {
-  classMatches,
-  InvalidConditionError,
-  namespaceAllowed,
-  resolveStore,
-  type StoreCaches,
-} from "../store_access.ts";
+import { classMatches, namespaceAllowed, resolveStore, type StoreCaches } from "../store_access.ts";
 import { ownerLabelValue } from "../eso_hash.ts";
 import {
   fieldManager,
@@ -205,18 +199,17 @@ export class ExternalSecretReconciler {
         return planFailure(es, `${kind} "${name}" is not ready${ready.message ? `: ${ready.message}` : ""}`, now);
       }
     }
-    if (kind === "ClusterSecretStore") {
-      let allowed: boolean;
-      try {
-        allowed = await namespaceAllowed(d.client, resolved.store as ClusterSecretStore, ns);
-      } catch (e) {
-        if (!(e instanceof InvalidConditionError)) throw e;
-        return planFailure(es, `ClusterSecretStore "${name}" ${e.message}`, now, "terminal");
-      }
-      if (!allowed) {
-        const message = `using cluster store "${name}" is not allowed from namespace "${ns}": denied by spec.condition`;
-        return planFailure(es, message, now, "terminal");
-      }
+    let allowed = true;
+    try {
+      allowed = kind !== "ClusterSecretStore" ||
+        await namespaceAllowed(d.client, resolved.store as ClusterSecretStore, ns);
+    } catch (e) {
+      if (!(e instanceof InvalidStoreError)) throw e; // the namespace could not be read: retried by back-off
+      return planFailure(es, e.message, now, "terminal", e);
+    }
+    if (!allowed) {
+      const message = `using cluster store "${name}" is not allowed from namespace "${ns}": denied by spec.condition`;
+      return planFailure(es, message, now, "terminal");
     }
     return undefined;
   }
