@@ -87,6 +87,18 @@ export interface SecretRead {
   updatedAt?: Date;
 }
 
+/** One entry of a vault's listing: what `dataFrom.find` filters on, and what tells a changed secret. */
+export interface ListedSecret {
+  name: string;
+  enabled: boolean;
+  tags: Record<string, string>;
+  /**
+   * When the secret's current version (or its attributes) last changed, epoch ms, if the provider says. A value read
+   * after this (with a margin for clocks) is still the current one, so `find` need not read it again.
+   */
+  updatedAt?: number;
+}
+
 /** A client bound to one store (and, for referent authentication, one namespace). */
 export interface SecretsClient {
   /** Changes when the client's credentials change; a cached client with another fingerprint is stale. */
@@ -99,8 +111,10 @@ export interface SecretsClient {
   readSecret(ref: ReadRef, signal?: AbortSignal): Promise<SecretRead>;
   /** A JSON object value exploded into keys (`dataFrom.extract`). */
   getSecretMap(ref: ReadRef, signal?: AbortSignal): Promise<Record<string, Uint8Array>>;
-  /** Every secret matching `find` (`dataFrom.find`). */
+  /** Every secret matching `find` (`dataFrom.find`): {@link listSecrets}, filtered, then one read per match. */
   getAllSecrets(find: ExternalSecretFind, signal?: AbortSignal): Promise<Record<string, Uint8Array>>;
+  /** The vault's secrets without their values (every page of the listing). */
+  listSecrets(signal?: AbortSignal): Promise<ListedSecret[]>;
   /** Writes a value; returns the new version. */
   pushSecret(key: string, value: Uint8Array, options?: PushOptions, signal?: AbortSignal): Promise<{ version: string }>;
   /** Deletes a value (ESO's `DeleteSecret`); a value that is already gone is no error. */

@@ -1,9 +1,13 @@
 /**
  * Provider-independent handling of fetched values, as ESO does it: `property` (a gjson path into a JSON value),
- * `decodingStrategy` and `nullBytePolicy`. Pure functions.
+ * `decodingStrategy` and `nullBytePolicy`; exploding a JSON object (`extract`); filtering a listing (`find`). Pure
+ * functions.
  *
  * @module
  */
+import { compileGoRegexp } from "../api/go_regexp.ts";
+import type { ExternalSecretFind } from "../api/types.ts";
+import type { ListedSecret } from "./provider.ts";
 
 /** The property does not exist in the value. The message names the key and property, never the value. */
 export class PropertyNotFoundError extends Error {
@@ -223,4 +227,19 @@ export function explodeJsonObject(value: Uint8Array, keyForErrors: string): Reco
       .encode(raw);
   }
   return out;
+}
+
+/**
+ * What `dataFrom.find` keeps of a listing, as ESO's Azure provider filters it (`isValidSecret`): enabled secrets only
+ * (ESO has no expiry rule: an expired secret is kept), every `tags` entry equal, `name.regexp` matching the name
+ * (Go's regexp, unanchored). `path` is ignored, as ESO's Azure provider ignores it. Throws on an invalid pattern.
+ */
+export function findFilter(find: ExternalSecretFind): (s: ListedSecret) => boolean {
+  const pattern = find.name?.regexp;
+  const compiled = pattern ? compileGoRegexp(pattern) : undefined;
+  if (compiled && !compiled.ok) throw new Error(`find.name.regexp: ${compiled.error}`);
+  const re = compiled?.ok ? compiled.re : undefined;
+  const tags = Object.entries(find.tags ?? {});
+  return (s) =>
+    s.enabled && tags.every(([k, v]) => Object.hasOwn(s.tags, k) && s.tags[k] === v) && (!re || re.test(s.name));
 }

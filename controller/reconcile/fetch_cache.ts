@@ -15,14 +15,14 @@
  * @module
  */
 
-import type { SecretRead } from "../providers/provider.ts";
+import type { ListedSecret, SecretRead } from "../providers/provider.ts";
 import { type ReadKey, readKeyStore, type StoreKey } from "../runtime/keys.ts";
 
 /**
- * What one read returns: a single value (with what the provider said about it: version, expiry), or a map of
- * values (`dataFrom.extract`, `find`).
+ * What one read returns: a single value (with what the provider said about it: version, expiry), a map of values
+ * (`dataFrom.extract`), or a vault's listing (`find`).
  */
-export type ReadValue = Uint8Array | SecretRead | Record<string, Uint8Array>;
+export type ReadValue = Uint8Array | SecretRead | Record<string, Uint8Array> | readonly ListedSecret[];
 
 /** A read value and when it was read. */
 export interface Fetched<V extends ReadValue = ReadValue> {

@@ -57,17 +57,54 @@ export interface TargetSecret {
   dataHash: string;
   /** The data's key names (for status output; not the values). */
   keys: string[];
+  /**
+   * What each ExternalSecret's field manager (`externalsecrets.external-secrets.io/<name>`) owns, from
+   * `managedFields`: ESO drops what it wrote before it writes again, so keys it no longer provides go away.
+   */
+  owned?: Record<string, OwnedKeys>;
+}
+
+/** Key names a field manager owns in a Secret. */
+export interface OwnedKeys {
+  data: string[];
+  labels: string[];
+  annotations: string[];
+}
+
+const ESO_MANAGER_PREFIX = "externalsecrets.external-secrets.io/";
+
+/** The data, label and annotation keys each ESO field manager owns (`managedFields[].fieldsV1`). */
+export function ownedKeys(managedFields: unknown): Record<string, OwnedKeys> | undefined {
+  if (!Array.isArray(managedFields)) return undefined;
+  let out: Record<string, OwnedKeys> | undefined;
+  const names = (fields: unknown): string[] =>
+    fields && typeof fields === "object"
+      ? Object.keys(fields).filter((k) => k.startsWith("f:")).map((k) => k.slice(2))
+      : [];
+  for (const entry of managedFields as { manager?: string; fieldsV1?: Record<string, Record<string, unknown>> }[]) {
+    if (!entry?.manager?.startsWith(ESO_MANAGER_PREFIX)) continue;
+    const f = entry.fieldsV1 ?? {};
+    const meta = (f["f:metadata"] ?? {}) as Record<string, unknown>;
+    out ??= {};
+    const o = out[entry.manager] ??= { data: [], labels: [], annotations: [] };
+    o.data.push(...names(f["f:data"]));
+    o.labels.push(...names(meta["f:labels"]));
+    o.annotations.push(...names(meta["f:annotations"]));
+  }
+  return out;
 }
 
 /** Shrinks a Secret to a {@link TargetSecret}. */
 export function summarizeSecret(secret: Secret): TargetSecret {
-  const { managedFields: _managedFields, ...metadata } = secret.metadata ?? {};
+  const { managedFields, ...metadata } = secret.metadata ?? {};
+  const owned = ownedKeys(managedFields);
   return {
     metadata,
     ...(secret.type !== undefined ? { type: secret.type } : {}),
     ...(secret.immutable ? { immutable: true } : {}),
     dataHash: dataHash(secretDataBytes(secret)),
     keys: Object.keys(secret.data ?? {}).sort(),
+    ...(owned ? { owned } : {}),
   };
 }
 

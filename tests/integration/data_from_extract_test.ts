@@ -60,7 +60,12 @@ Deno.test("dataFrom.extract: keys, nesting, Fetch, conversion and decoding per i
       }),
       externalSecret(ns, "not-json", { dataFrom: [{ extract: { key: "plain" } }] }),
       externalSecret(ns, "from-cert", { dataFrom: [{ extract: { key: "cert/tls" } }] }),
-      externalSecret(ns, "with-find", { dataFrom: [{ find: { name: { regexp: "^db" } } }] }),
+      externalSecret(ns, "with-source", {
+        dataFrom: [{
+          extract: { key: "db-json" },
+          sourceRef: { storeRef: { name: "other", kind: "ClusterSecretStore" } },
+        }],
+      }),
     );
 
     await t.step("one key per member; later items override earlier ones; data[] overrides dataFrom", async () => {
@@ -104,17 +109,17 @@ Deno.test("dataFrom.extract: keys, nesting, Fetch, conversion and decoding per i
       assert.equal(await getJson<Secret>(cp, ["secret", "-n", ns, "not-json"]), undefined);
     });
 
-    await t.step("cert/ is refused as ESO refuses it; find still says it is not supported", async () => {
+    await t.step("cert/ is refused as ESO refuses it; sourceRef still says it is not supported", async () => {
       const cert = await eventually("from-cert failed", async () => {
         const es = await getJson<ExternalSecret>(cp, ["externalsecret", "-n", ns, "from-cert"]);
         return ready(es)?.reason === "SecretSyncedError" ? es : undefined;
       });
       assert.match(ready(cert)?.message ?? "", /certificate "tls": only secrets can be extracted into keys/);
-      const find = await eventually("with-find failed", async () => {
-        const es = await getJson<ExternalSecret>(cp, ["externalsecret", "-n", ns, "with-find"]);
+      const source = await eventually("with-source failed", async () => {
+        const es = await getJson<ExternalSecret>(cp, ["externalsecret", "-n", ns, "with-source"]);
         return ready(es)?.reason === "SecretSyncedError" ? es : undefined;
       });
-      assert.match(ready(find)?.message ?? "", /spec\.dataFrom\[0\]\.find is not supported yet/);
+      assert.match(ready(source)?.message ?? "", /spec\.dataFrom\[0\]\.sourceRef is not supported yet/);
     });
 
     await t.step("no secret value reached the controller's output", () => {

@@ -6,9 +6,12 @@
  * @module
  */
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
+import { CertificateClient } from "@azure/keyvault-certificates";
+import { type JsonWebKey, KeyClient } from "@azure/keyvault-keys";
 import { type KeyVaultSecret, SecretClient, type SecretProperties } from "@azure/keyvault-secrets";
 import type { ExternalSecretFind } from "../../api/types.ts";
 import {
+  type ListedSecret,
   NoSecretError,
   type PushOptions,
   type ReadRef,
@@ -18,7 +21,7 @@ import {
 } from "../provider.ts";
 import type { ResolvedAuth } from "./auth.ts";
 import { retryAfterMs } from "../../runtime/rate_limiter.ts";
-import { explodeJsonObject, selectProperty } from "../values.ts";
+import { explodeJsonObject, findFilter, selectProperty } from "../values.ts";
 import { type ErrorContext, mapAzureError } from "./errors.ts";
 import { DEFAULT_AZURE_REQUEST_TIMEOUT_MS, RequestTimeoutError, timeoutHttpClient } from "./timeouts.ts";
 
@@ -92,9 +95,55 @@ function rfc3339(d: Date): string {
   return `${d.toISOString().slice(0, 19)}Z`;
 }
 
-/** A secret's tags and attributes, keyed as ESO's default Azure client keys them (`getSecretAllMetadata`). */
-export function secretMetadata(secret: Pick<KeyVaultSecret, "properties">): Record<string, string> {
-  const p = secret.properties;
+/** Tags and dates of a secret, key or certificate. */
+interface ObjectProperties {
+  tags?: Record<string, string> | undefined;
+  expiresOn?: Date | undefined;
+  createdOn?: Date | undefined;
+  updatedOn?: Date | undefined;
+  notBefore?: Date | undefined;
+}
+
+function abort(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
+  return signal ? { abortSignal: signal } : {};
+}
+
+function base64url(b: Uint8Array | undefined): string | undefined {
+  return b && b.length ? b.toBase64({ alphabet: "base64url", omitPadding: true }) : undefined;
+}
+
+/**
+ * A key as ESO returns it (go-autorest's `JSONWebKey` marshalled): its fields in that struct's order, byte fields as
+ * unpadded base64url, empty ones left out. Key Vault never returns private parts.
+ */
+export function jwkJson(k: JsonWebKey): Record<string, unknown> {
+  const fields: [string, unknown][] = [
+    ["kid", k.kid],
+    ["kty", k.kty],
+    ["key_ops", k.keyOps?.length ? k.keyOps : undefined],
+    ["n", base64url(k.n)],
+    ["e", base64url(k.e)],
+    ["d", base64url(k.d)],
+    ["dp", base64url(k.dp)],
+    ["dq", base64url(k.dq)],
+    ["qi", base64url(k.qi)],
+    ["p", base64url(k.p)],
+    ["q", base64url(k.q)],
+    ["k", base64url(k.k)],
+    ["key_hsm", base64url(k.t)],
+    ["crv", k.crv],
+    ["x", base64url(k.x)],
+    ["y", base64url(k.y)],
+  ];
+  return Object.fromEntries(fields.filter(([, v]) => v !== undefined && v !== ""));
+}
+
+/**
+ * A secret's, key's or certificate's tags and attributes, keyed as ESO's default Azure client keys them
+ * (`getSecretAllMetadata`).
+ */
+export function secretMetadata(object: { properties: ObjectProperties }): Record<string, string> {
+  const p = object.properties;
   const out: Record<string, string> = Object.assign(Object.create(null), p.tags ?? {});
   const set = (key: string, d: Date | undefined): void => {
     if (d) out[key] = rfc3339(d);
@@ -159,6 +208,8 @@ export class AzureKeyVaultClient implements SecretsClient {
   /** The vault's `URL.host`: what the controller caps in-flight syncs by. */
   readonly endpoint: string;
   readonly #client: SecretClient;
+  readonly #keys: KeyClient;
+  readonly #certs: CertificateClient;
   readonly #vaultUrl: string;
   readonly #auth: ResolvedAuth;
   readonly #tokenResource: string;
@@ -174,14 +225,21 @@ export class AzureKeyVaultClient implements SecretsClient {
     this.#tokenResource = (options.tokenResource ?? "https://vault.azure.net").replace(/\/+$/, "");
     this.fingerprint = options.auth.fingerprint;
     const host = this.endpoint = new URL(options.vaultUrl).host;
-    this.#client = new SecretClient(options.vaultUrl, options.auth.credential, {
+    // One pipeline configuration for the three object types: same budget, retries, timeout and identity.
+    const clientOptions = {
       httpClient: timeoutHttpClient(options.requestTimeoutMs ?? DEFAULT_AZURE_REQUEST_TIMEOUT_MS),
       ...(options.disableChallengeResourceVerification ? { disableChallengeResourceVerification: true } : {}),
       // Few SDK retries: the controller's queue owns back-off, so a failing vault does not pin a worker for minutes.
       retryOptions: { maxRetries: 2, retryDelayInMs: 500, maxRetryDelayInMs: 4000 },
-      additionalPolicies: [{ policy: budgetPolicy(host, options.budget, options.observe), position: "perRetry" }],
+      additionalPolicies: [{
+        policy: budgetPolicy(host, options.budget, options.observe),
+        position: "perRetry" as const,
+      }],
       userAgentOptions: { userAgentPrefix: "kv-operator" },
-    });
+    };
+    this.#client = new SecretClient(options.vaultUrl, options.auth.credential, clientOptions);
+    this.#keys = new KeyClient(options.vaultUrl, options.auth.credential, clientOptions);
+    this.#certs = new CertificateClient(options.vaultUrl, options.auth.credential, clientOptions);
   }
 
   /** The vault this client reads. */
@@ -236,21 +294,42 @@ export class AzureKeyVaultClient implements SecretsClient {
   /** {@link getSecret} with the version read and its `exp`/`nbf`/`updated` attributes, from the same response. */
   async readSecret(ref: ReadRef, signal?: AbortSignal): Promise<SecretRead> {
     const { type, name } = parseObjectKey(ref.key);
-    if (type !== "secret") {
-      throw new Error(`Key Vault ${type} objects (key "${ref.key}") are not supported yet: only secret/<name>`);
+    const fetch = ref.metadataPolicy === "Fetch";
+    const enc = new TextEncoder();
+    if (type === "key") {
+      const key = await this.#call(
+        `key "${name}"`,
+        ref.version,
+        () => this.#keys.getKey(name, { ...(ref.version ? { version: ref.version } : {}), ...abort(signal) }),
+      );
+      return withAttributes(
+        enc.encode(JSON.stringify(fetch ? secretMetadata(key) : jwkJson(key.key ?? {}))),
+        key.properties,
+      );
+    }
+    if (type === "cert") {
+      const cert = await this.#call(
+        `certificate "${name}"`,
+        ref.version,
+        () =>
+          ref.version
+            ? this.#certs.getCertificateVersion(name, ref.version, abort(signal))
+            : this.#certs.getCertificate(name, abort(signal)),
+      );
+      const value = fetch ? enc.encode(JSON.stringify(secretMetadata(cert))) : cert.cer ?? new Uint8Array();
+      return withAttributes(value, cert.properties);
     }
     const secret = await this.#read(name, ref.version, signal);
-    const p = secret.properties;
-    const value = ref.metadataPolicy === "Fetch"
-      ? new TextEncoder().encode(JSON.stringify(secretMetadata(secret)))
-      : new TextEncoder().encode(secret.value ?? "");
-    return {
-      value,
-      ...(p.version ? { version: p.version } : {}),
-      ...(p.expiresOn ? { expiresAt: p.expiresOn } : {}),
-      ...(p.notBefore ? { notBefore: p.notBefore } : {}),
-      ...(p.updatedOn ? { updatedAt: p.updatedOn } : {}),
-    };
+    const value = fetch ? enc.encode(JSON.stringify(secretMetadata(secret))) : enc.encode(secret.value ?? "");
+    return withAttributes(value, secret.properties);
+  }
+
+  async #call<T>(what: string, version: string | undefined, call: () => Promise<T>): Promise<T> {
+    try {
+      return await this.#single(call);
+    } catch (e) {
+      throw mapAzureError(e, this.#context(`${what}${version ? ` version ${version}` : ""}`));
+    }
   }
 
   async #read(name: string, version: string | undefined, signal?: AbortSignal): Promise<KeyVaultSecret> {
@@ -288,8 +367,32 @@ export class AzureKeyVaultClient implements SecretsClient {
     return explodeJsonObject(new TextEncoder().encode(value), ref.key);
   }
 
-  getAllSecrets(_find: ExternalSecretFind): Promise<Record<string, Uint8Array>> {
-    return Promise.reject(new Error("dataFrom.find is not supported yet"));
+  /** `dataFrom.find` as ESO's `GetAllSecrets`: the listing, filtered, then the value of each match. */
+  async getAllSecrets(find: ExternalSecretFind, signal?: AbortSignal): Promise<Record<string, Uint8Array>> {
+    const keep = findFilter(find);
+    const out: Record<string, Uint8Array> = Object.create(null);
+    for (const s of (await this.listSecrets(signal)).filter(keep)) {
+      out[s.name] = await this.getSecret({ key: s.name }, signal);
+    }
+    return out;
+  }
+
+  /** Every page of the vault's secret listing (names, enabled, tags, updated; no values). */
+  async listSecrets(signal?: AbortSignal): Promise<ListedSecret[]> {
+    const out: ListedSecret[] = [];
+    try {
+      for await (const p of this.#client.listPropertiesOfSecrets({ ...(signal ? { abortSignal: signal } : {}) })) {
+        out.push({
+          name: p.name,
+          enabled: p.enabled !== false,
+          tags: { ...p.tags },
+          ...(p.updatedOn ? { updatedAt: p.updatedOn.getTime() } : {}),
+        });
+      }
+    } catch (e) {
+      throw mapAzureError(e, this.#context("the list of secrets"));
+    }
+    return out;
   }
 
   async pushSecret(
@@ -437,4 +540,23 @@ function secretInfo(p: SecretProperties): SecretInfo {
   if (p.expiresOn) info.expiresOn = p.expiresOn.toISOString();
   if (p.contentType) info.contentType = p.contentType;
   return info;
+}
+
+/** A value read with the version and validity attributes that came with it (no extra call). */
+function withAttributes(
+  value: Uint8Array,
+  p: {
+    version?: string | undefined;
+    expiresOn?: Date | undefined;
+    notBefore?: Date | undefined;
+    updatedOn?: Date | undefined;
+  },
+): SecretRead {
+  return {
+    value,
+    ...(p.version ? { version: p.version } : {}),
+    ...(p.expiresOn ? { expiresAt: p.expiresOn } : {}),
+    ...(p.notBefore ? { notBefore: p.notBefore } : {}),
+    ...(p.updatedOn ? { updatedAt: p.updatedOn } : {}),
+  };
 }

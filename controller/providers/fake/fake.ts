@@ -10,6 +10,7 @@ import {
   type Capabilities,
   type CredentialSource,
   InvalidStoreError,
+  type ListedSecret,
   NoSecretError,
   type Provider,
   ProviderError,
@@ -20,13 +21,15 @@ import {
   type StoreRef,
   type ValidationResult,
 } from "../provider.ts";
-import { explodeJsonObject, selectProperty } from "../values.ts";
+import { explodeJsonObject, findFilter, selectProperty } from "../values.ts";
 
 interface Version {
   version: string;
   value: Uint8Array;
   tags: Record<string, string>;
   expiresAt?: Date;
+  enabled: boolean;
+  updatedAt: number;
 }
 
 /** The fake vault: shared by every client the fake provider builds. */
@@ -38,17 +41,27 @@ export class FakeVault {
   /** Failures to throw, by method, consumed one per call. */
   readonly #failures = new Map<string, Error[]>();
 
+  /** The fake vault's clock (epoch ms), for `updatedAt`. */
+  now: () => number = Date.now;
+
   /** Writes a new version of `key` and returns its version id. */
   set(
     key: string,
     value: string | Uint8Array,
     tags: Record<string, string> = {},
-    options: { expiresAt?: Date } = {},
+    options: { expiresAt?: Date; enabled?: boolean } = {},
   ): string {
     const version = `v${++this.#seq}`;
     const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
     const list = this.#secrets.get(key) ?? [];
-    list.push({ version, value: bytes, tags, ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}) });
+    list.push({
+      version,
+      value: bytes,
+      tags,
+      enabled: options.enabled ?? true,
+      updatedAt: this.now(),
+      ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}),
+    });
     this.#secrets.set(key, list);
     return version;
   }
@@ -130,16 +143,20 @@ class FakeClient implements SecretsClient {
     });
   }
 
-  getAllSecrets(find: ExternalSecretFind): Promise<Record<string, Uint8Array>> {
+  async getAllSecrets(find: ExternalSecretFind): Promise<Record<string, Uint8Array>> {
+    const keep = findFilter(find);
+    const out: Record<string, Uint8Array> = {};
+    for (const s of (await this.listSecrets()).filter(keep)) out[s.name] = await this.getSecret({ key: s.name });
+    return out;
+  }
+
+  listSecrets(): Promise<ListedSecret[]> {
     return Promise.resolve().then(() => {
-      this.#vault.enter("getAllSecrets");
-      const out: Record<string, Uint8Array> = {};
-      for (const name of this.#vault.names()) {
+      this.#vault.enter("listSecrets");
+      return this.#vault.names().map((name) => {
         const v = this.#vault.find(name);
-        const tagsMatch = Object.entries(find.tags ?? {}).every(([k, t]) => v.tags[k] === t);
-        if (tagsMatch && (!find.name?.regexp || new RegExp(find.name.regexp).test(name))) out[name] = v.value;
-      }
-      return out;
+        return { name, enabled: v.enabled, tags: { ...v.tags }, updatedAt: v.updatedAt };
+      });
     });
   }
 

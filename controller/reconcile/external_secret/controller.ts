@@ -22,7 +22,7 @@ import type { Registry } from "../../runtime/metrics.ts";
 import { type StoreClientCache, storeRefOf } from "../../providers/clients.ts";
 import { getCondition } from "../conditions.ts";
 import type { TargetSecret } from "../refresh.ts";
-import { type ExternalSecretDeps, ExternalSecretReconciler } from "./reconciler.ts";
+import { type ExternalSecretDeps, ExternalSecretReconciler, indexTargets } from "./reconciler.ts";
 
 /** Index of ExternalSecrets by the target Secret they write (`namespace/name`). */
 export const BY_TARGET = "target";
@@ -126,6 +126,7 @@ export function externalSecretController(o: ExternalSecretControllerOptions): Co
   indexExternalSecrets(o.externalSecrets);
   indexCredentials(o.secretStores, "SecretStore", o.clients);
   indexCredentials(o.clusterSecretStores, "ClusterSecretStore", o.clients);
+  indexTargets(o.targets);
   const byStore =
     (kind: "SecretStore" | "ClusterSecretStore") => (c: InformerChange<SecretStore | ClusterSecretStore>) => {
       const m = c.object.metadata;

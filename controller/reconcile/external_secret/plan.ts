@@ -27,6 +27,7 @@ import {
   LABEL_CREATED_BY,
   LABEL_MANAGED,
   msUntilNextRefresh,
+  type OwnedKeys,
   type TargetSecret,
 } from "../refresh.ts";
 
@@ -81,10 +82,28 @@ export type AdoptionPolicy = "eso" | "strict";
 /** How a failed plan is retried: by the queue's back-off (the cause may say how soon), or not until a change. */
 export type Retry = "backoff" | "terminal";
 
-/** What to do, with the status to write and the Events to record afterwards. */
+/**
+ * What to do, with the status to write and the Events to record afterwards. `orphans`: Secrets this ExternalSecret
+ * created under an earlier target name, deleted before the write (ESO's `deleteOrphanedSecrets`).
+ */
 export type Plan =
-  | { kind: "write"; write: SecretWrite; status: ExternalSecretStatus; events: PlannedEvent[]; next: Action }
-  | { kind: "delete"; name: string; status: ExternalSecretStatus; events: PlannedEvent[]; next: Action }
+  | {
+    kind: "write";
+    write: SecretWrite;
+    orphans?: string[];
+    status: ExternalSecretStatus;
+    events: PlannedEvent[];
+    next: Action;
+  }
+  | {
+    kind: "delete";
+    name: string;
+    /** Deleted only if it is still this object (a precondition). */
+    uid?: string;
+    status: ExternalSecretStatus;
+    events: PlannedEvent[];
+    next: Action;
+  }
   /** Drop this ExternalSecret's owner reference: an adopted Secret outlives it (it was not ours to delete). */
   | {
     kind: "release";
@@ -94,7 +113,7 @@ export type Plan =
     events: PlannedEvent[];
     next: Action;
   }
-  | { kind: "noop"; status: ExternalSecretStatus; events: PlannedEvent[]; next: Action }
+  | { kind: "noop"; orphans?: string[]; status: ExternalSecretStatus; events: PlannedEvent[]; next: Action }
   | {
     kind: "fail";
     message: string;
@@ -114,6 +133,13 @@ export interface SyncInput {
   targetData?: Record<string, Uint8Array>;
   /** Provider values by `secretKey`, already decoded. */
   values: Record<string, Uint8Array>;
+  /** Items the provider has no secret for (deletionPolicy Delete or Merge only: with Retain that is a failure). */
+  missing?: MissingItem[];
+  /**
+   * Secrets in the namespace that this ExternalSecret created and owns under another name (it was renamed):
+   * deleted with creationPolicy Owner, as ESO does.
+   */
+  orphans?: string[];
   /** ConfigMaps/Secrets named by `templateFrom`. */
   templateSources?: TemplateSources;
   /** When the values were read: the status' `refreshTime`. */
@@ -130,6 +156,12 @@ export interface SyncInput {
   credentialsOf?: string;
   /** `--adoption-policy`. @default {"eso"} */
   adoption?: AdoptionPolicy;
+}
+
+/** An item whose secret the provider does not have: `spec.data[0]` (key `db`), `spec.dataFrom[1]`. */
+export interface MissingItem {
+  item: string;
+  key: string;
 }
 
 /** The write of a plan, if it writes. */
@@ -316,7 +348,22 @@ function ownershipConflict(es: ExternalSecret, target: TargetSecret | undefined)
   return `target is owned by ${owner}: refusing to overwrite Secret ${es.metadata.namespace}/${targetName(es)}`;
 }
 
-/** The Secret as the ExternalSecret wants it, built on what is there (others' labels, annotations, owners kept). */
+/** `m` without the keys in `drop`. */
+function without<V>(m: Record<string, V> | undefined, drop: string[] | undefined): Record<string, V> {
+  const out: Record<string, V> = { ...m };
+  for (const k of drop ?? []) delete out[k];
+  return out;
+}
+
+/** What this ExternalSecret's field manager owns in the target (ESO drops it before writing again). */
+function ownedBy(es: ExternalSecret, target: TargetSecret | undefined): OwnedKeys | undefined {
+  return target?.owned?.[fieldManager(es)];
+}
+
+/**
+ * The Secret as the ExternalSecret wants it, built on what is there: others' labels, annotations and owners kept,
+ * the labels and annotations this ExternalSecret wrote before and no longer wants removed (ESO's `setMetadata`).
+ */
 function desiredSecret(
   es: ExternalSecret,
   target: TargetSecret | undefined,
@@ -325,10 +372,15 @@ function desiredSecret(
 ): Secret {
   const policy = creationPolicy(es);
   const namespace = es.metadata.namespace!;
-  const labels: Record<string, string> = { ...target?.metadata?.labels, ...r.labels, [LABEL_MANAGED]: "true" };
+  const mine = ownedBy(es, target);
+  const labels: Record<string, string> = {
+    ...without(target?.metadata?.labels, mine?.labels),
+    ...r.labels,
+    [LABEL_MANAGED]: "true",
+  };
   if (policy === "Owner") labels[LABEL_CREATED_BY] = ownerLabelValue(namespace, es.metadata.name!);
   const annotations: Record<string, string> = {
-    ...target?.metadata?.annotations,
+    ...without(target?.metadata?.annotations, mine?.annotations),
     ...r.annotations,
     [ANNOTATION_DATA_HASH]: dataHash(data),
   };
@@ -413,6 +465,17 @@ export async function planSync(input: SyncInput): Promise<Plan> {
   const policy = creationPolicy(es);
   const clock = input.clock ?? now;
   const expiry = planExpiry(input.sources ?? [], es.status, clock, input.expiryWarningMs);
+  const missingEvents = (input.missing ?? []).map((m): PlannedEvent => ({
+    type: "Normal",
+    reason: "MissingProviderSecret",
+    message: `${m.item} (key ${m.key}): the provider has no such secret (deletionPolicy ${deletionPolicy(es)})`,
+  }));
+  const orphans = policy === "Owner" && input.orphans?.length ? input.orphans : undefined;
+  const orphanEvents = (orphans ?? []).map((name): PlannedEvent => ({
+    type: "Normal",
+    reason: "Deleted",
+    message: `secret ${name} deleted: this ExternalSecret created it under its earlier target name`,
+  }));
   const synced = (write: SecretWrite | undefined, writeEvents: PlannedEvent[]): Plan => {
     const message = expiry.note ? `secret synced; ${expiry.note}` : "secret synced";
     const { sources: _s, expiresAt: _e, ...kept } = es.status ?? {};
@@ -424,26 +487,40 @@ export async function planSync(input: SyncInput): Promise<Plan> {
     };
     const events = [...writeEvents, ...expiry.events];
     const next = nextRefresh(es, status, clock, input.earlyMs ?? 0);
-    return write ? { kind: "write", write, status, events, next } : { kind: "noop", status, events, next };
+    const all = [...missingEvents, ...orphanEvents, ...events];
+    const extra = orphans ? { orphans } : {};
+    return write
+      ? { kind: "write", write, ...extra, status, events: all, next }
+      : { kind: "noop", ...extra, status, events: all, next };
   };
+  const conflict = takeoverRefusal(input) ?? ownershipConflict(es, target);
+  if (conflict) return fail(es, conflict, now);
+  // ESO decides on empty provider data before it looks at creationPolicy.
+  if (Object.keys(input.values).length === 0) {
+    const empty = planEmpty(es, target, input, missingEvents);
+    if (empty) return empty;
+  }
   if (policy === "None") return synced(undefined, []);
   const missing = planMissingMergeTarget(es, target, now, input.earlyMs);
   if (missing) return missing;
-  const conflict = takeoverRefusal(input) ?? ownershipConflict(es, target);
-  if (conflict) return fail(es, conflict, now);
 
   let rendered: Rendered;
   try {
     const template = es.spec.target?.template;
-    rendered = template
-      ? await renderSecretTemplate(template, input.values, input.templateSources)
-      : { data: input.values, labels: {}, annotations: {} };
+    // Without a template the ExternalSecret's own labels and annotations go onto the Secret (ESO's setMetadata),
+    // except the owner mark: only creationPolicy Owner sets it, and orphan deletion trusts it.
+    rendered = template ? await renderSecretTemplate(template, input.values, input.templateSources) : {
+      data: input.values,
+      labels: without(es.metadata.labels, [LABEL_CREATED_BY]),
+      annotations: { ...es.metadata.annotations },
+    };
   } catch (e) {
     return fail(es, `could not render the target template: ${(e as Error).message}`, now);
   }
   const merge = policy === "Merge" || (policy === "CreateOrMerge" && target !== undefined);
   if (merge && !input.targetData) throw new Error("planSync needs targetData to merge into an existing Secret");
-  const data = merge ? { ...input.targetData, ...rendered.data } : rendered.data;
+  // Merging keeps others' keys, but drops those this ExternalSecret wrote before: keys it no longer provides go.
+  const data = merge ? { ...without(input.targetData, ownedBy(es, target)?.data), ...rendered.data } : rendered.data;
   const bytes = Object.entries(data).reduce((n, [k, v]) => n + k.length + v.length, 0);
   if (bytes > MAX_SECRET_BYTES) {
     return fail(
@@ -463,4 +540,63 @@ export async function planSync(input: SyncInput): Promise<Plan> {
   const change = changeOf(es, target, desired, data);
   if (change.failure) return fail(es, change.failure, now);
   return synced(change.write, change.event ? [change.event] : []);
+}
+
+/**
+ * The provider returned no data at all (every item missing, or only empty maps). deletionPolicy Delete deletes the
+ * Secret (creationPolicy Owner only) and reports SecretDeleted; Retain keeps it as it is; Merge goes on and writes,
+ * which removes this ExternalSecret's keys. As ESO v2.9's reconcile (`len(dataMap) == 0`).
+ */
+function planEmpty(
+  es: ExternalSecret,
+  target: TargetSecret | undefined,
+  input: SyncInput,
+  events: PlannedEvent[],
+): Plan | undefined {
+  const { now } = input;
+  const name = targetName(es);
+  const next = (status: ExternalSecretStatus): Action =>
+    nextRefresh(es, status, input.clock ?? now, input.earlyMs ?? 0);
+  switch (deletionPolicy(es)) {
+    case "Delete": {
+      if (creationPolicy(es) !== "Owner") {
+        return fail(
+          es,
+          `cannot delete Secret ${es.metadata.namespace}/${name}: deletionPolicy Delete needs creationPolicy Owner, ` +
+            `not ${creationPolicy(es)}`,
+          now,
+        );
+      }
+      const status = doneStatus(
+        es,
+        now,
+        Reason.SecretDeleted,
+        "the provider has none of this ExternalSecret's secrets: the Secret is deleted (deletionPolicy Delete)",
+      );
+      if (!target) return { kind: "noop", status, events, next: next(status) };
+      return {
+        kind: "delete",
+        name,
+        ...(target.metadata.uid ? { uid: target.metadata.uid } : {}),
+        status,
+        events: [...events, {
+          type: "Normal",
+          reason: "Deleted",
+          message: "secret deleted: the provider has none of its secrets (deletionPolicy Delete)",
+        }],
+        next: next(status),
+      };
+    }
+    case "Retain": {
+      const status = doneStatus(
+        es,
+        now,
+        Reason.SecretSynced,
+        "the provider returned no data: the Secret is kept as it is (deletionPolicy Retain)",
+      );
+      return { kind: "noop", status, events, next: next(status) };
+    }
+    case "Merge":
+      return undefined;
+  }
 }

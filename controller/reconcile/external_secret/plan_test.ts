@@ -5,6 +5,7 @@ import { dataHash, syncedResourceVersion } from "../eso_hash.ts";
 import {
   failureOf,
   MAX_SECRET_BYTES,
+  type Plan,
   planFailure,
   planFinalize,
   planSync,
@@ -264,4 +265,120 @@ Deno.test("planSync() refuses a Secret over 1 MiB with a clear message", async (
   const plan = await planSync({ ...input(es), values: { dockerconfig: big } });
   assert.equal(plan.kind, "fail");
   assert.match(failureOf(plan) ?? "", /would hold 1048\d+ bytes of data; Kubernetes allows at most 1048576 \(1 MiB\)/);
+});
+
+function plainEs(target: ExternalSecret["spec"]["target"], labels?: Record<string, string>): ExternalSecret {
+  return {
+    apiVersion: "external-secrets.io/v1",
+    kind: "ExternalSecret",
+    metadata: {
+      name: "app",
+      namespace: "jenkins",
+      uid: "uid-app",
+      generation: 1,
+      ...(labels ? { labels, annotations: { note: "from-es" } } : {}),
+    },
+    spec: {
+      refreshInterval: "1h",
+      secretStoreRef: { kind: "ClusterSecretStore", name: "kv" },
+      target: { name: "app", ...target },
+      data: [{ secretKey: "a", remoteRef: { key: "a" } }, { secretKey: "b", remoteRef: { key: "b" } }],
+    },
+  };
+}
+
+const MANAGER = "externalsecrets.external-secrets.io/app";
+
+function existing(data: Record<string, string>, owned: string[], extra: Partial<Secret["metadata"]> = {}): Secret {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: {
+      name: "app",
+      namespace: "jenkins",
+      uid: "uid-secret",
+      labels: { [LABEL_MANAGED]: "true" },
+      managedFields: [{
+        manager: MANAGER,
+        operation: "Update",
+        fieldsV1: { "f:data": Object.fromEntries(owned.map((k) => [`f:${k}`, {}])) },
+      }],
+      ...extra,
+    },
+    data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, btoa(v)])),
+  };
+}
+
+Deno.test("planSync(): no data at all — Delete deletes (SecretDeleted), never existed is a noop, Retain keeps", async () => {
+  const missing = [{ item: "spec.data[0]", key: "a" }, { item: "spec.data[1]", key: "b" }];
+  const del = plainEs({ creationPolicy: "Owner", deletionPolicy: "Delete" });
+  const gone = await planSync(input(del, existing({ a: "1" }, ["a"]), { values: {}, missing }));
+  assert.equal(gone.kind, "delete");
+  assert.equal(gone.kind === "delete" && gone.uid, "uid-secret", "deleted only if it is still that Secret");
+  const readyOf = (p: Plan) => p.status.conditions?.find((c) => c.type === "Ready");
+  assert.equal(readyOf(gone)?.reason, "SecretDeleted");
+  assert.equal(readyOf(gone)?.status, "True");
+  assert.deepEqual(gone.events.map((e) => e.reason), ["MissingProviderSecret", "MissingProviderSecret", "Deleted"]);
+  const never = await planSync(input(del, undefined, { values: {}, missing }));
+  assert.equal(never.kind, "noop");
+  assert.equal(readyOf(never)?.reason, "SecretDeleted");
+  const orphan = await planSync(input(plainEs({ creationPolicy: "Orphan", deletionPolicy: "Delete" }), undefined, {
+    values: {},
+  }));
+  assert.match(failureOf(orphan) ?? "", /needs creationPolicy Owner, not Orphan/);
+  const retain = await planSync(input(plainEs({}), existing({ a: "1" }, ["a"]), { values: {} }));
+  assert.equal(retain.kind, "noop");
+  assert.match(readyOf(retain)?.message ?? "", /kept as it is \(deletionPolicy Retain\)/);
+});
+
+Deno.test("planSync(): some keys gone — Owner keeps only what is still backed; Merge drops only its own keys", async () => {
+  const some = { values: { a: enc("1") }, missing: [{ item: "spec.data[1]", key: "b" }] };
+  const owner = await planSync(
+    input(plainEs({ deletionPolicy: "Delete" }), existing({ a: "1", b: "2" }, ["a", "b"]), some),
+  );
+  assert.deepEqual(Object.keys(writeOf(owner)!.secret.data!), ["a"]);
+  assert.equal(owner.status.conditions?.find((c) => c.type === "Ready")?.reason, "SecretSynced");
+  const target = existing({ a: "1", b: "2", theirs: "x" }, ["a", "b"]);
+  const merge = await planSync(input(plainEs({ creationPolicy: "Merge", deletionPolicy: "Merge" }), target, {
+    ...some,
+    targetData: { a: enc("1"), b: enc("2"), theirs: enc("x") },
+  }));
+  assert.deepEqual(Object.keys(writeOf(merge)!.secret.data!), ["a", "theirs"]);
+  const all = await planSync(input(plainEs({ creationPolicy: "Merge", deletionPolicy: "Merge" }), target, {
+    values: {},
+    targetData: { a: enc("1"), b: enc("2"), theirs: enc("x") },
+  }));
+  assert.deepEqual(Object.keys(writeOf(all)!.secret.data!), ["theirs"], "Merge: the Secret stays, our keys go");
+});
+
+Deno.test("planSync(): without a template the ExternalSecret's labels and annotations are copied (not the owner mark)", async () => {
+  const es = plainEs({}, { team: "core", [LABEL_CREATED_BY]: "forged" });
+  const plan = await planSync(input(es, undefined, { values: { a: enc("1") } }));
+  const meta = writeOf(plan)!.secret.metadata!;
+  assert.equal(meta.labels?.team, "core");
+  assert.equal(meta.annotations?.note, "from-es");
+  assert.notEqual(meta.labels?.[LABEL_CREATED_BY], "forged");
+  const before = existing({ a: "1" }, ["a"], {
+    labels: { [LABEL_MANAGED]: "true", old: "x", theirs: "y" },
+    managedFields: [{
+      manager: MANAGER,
+      operation: "Update",
+      fieldsV1: { "f:metadata": { "f:labels": { "f:old": {} } } },
+    }],
+  });
+  const again = await planSync(input(es, before, { values: { a: enc("1") } }));
+  const labels = writeOf(again)!.secret.metadata!.labels!;
+  assert.equal(labels.old, undefined, "a label this ExternalSecret wrote and no longer has is removed");
+  assert.equal(labels.theirs, "y", "others' labels stay");
+});
+
+Deno.test("planSync(): Owner deletes the Secrets it created under an earlier target name", async () => {
+  const plan = await planSync(input(plainEs({}), undefined, { values: { a: enc("1") }, orphans: ["old-name"] }));
+  assert.equal(plan.kind, "write");
+  assert.deepEqual(plan.kind === "write" && plan.orphans, ["old-name"]);
+  assert.ok(plan.events.some((e) => e.reason === "Deleted" && e.message.includes("old-name")));
+  const orphanPolicy = await planSync(
+    input(plainEs({ creationPolicy: "Orphan" }), undefined, { values: { a: enc("1") }, orphans: ["old-name"] }),
+  );
+  assert.equal(orphanPolicy.kind === "write" && orphanPolicy.orphans, undefined, "only Owner cleans up");
 });

@@ -11,8 +11,9 @@
  *
  * @module
  */
-import { type RemoteRef, remoteRef } from "../../api/defaults.ts";
-import type { ExternalSecret } from "../../api/types.ts";
+import { deletionPolicy, type RemoteRef, remoteRef } from "../../api/defaults.ts";
+import { compileGoRegexp } from "../../api/go_regexp.ts";
+import type { ExternalSecret, ExternalSecretFind, ExternalSecretRewrite } from "../../api/types.ts";
 import {
   InvalidStoreError,
   NoSecretError,
@@ -20,9 +21,11 @@ import {
   type SecretsClient,
   type StoreRef,
 } from "../../providers/provider.ts";
-import { applyRemoteRef, checkNullBytes, decodeValue } from "../../providers/values.ts";
+import { applyRemoteRef, checkNullBytes, decodeValue, findFilter } from "../../providers/values.ts";
 import { TerminalError } from "../../runtime/work_queue.ts";
 import { convertKeys, emptyMap, validateKeys } from "./data_keys.ts";
+import type { MissingItem } from "./plan.ts";
+import { rewriteKeys, rewriteProblem } from "./rewrite.ts";
 import { type ReadKey, readKey, storeKey } from "../../runtime/keys.ts";
 import { type FetchCache, refreshSpreadMs } from "../fetch_cache.ts";
 import { type RefreshDecision, refreshIntervalMs } from "../refresh.ts";
@@ -41,11 +44,32 @@ export interface ExtractRead {
   kind: "extract";
   index: number;
   ref: RemoteRef;
+  rewrite: ExternalSecretRewrite[];
   key: ReadKey;
 }
 
+/**
+ * One read: `dataFrom[index].find` — the store's listing (`key`, one per store and window however many
+ * ExternalSecrets ask), filtered here, then each match's value under `valueKey(name)` (shared with `data[]` reads of
+ * that name), read again only when the listing says the secret changed since.
+ */
+export interface FindRead {
+  kind: "find";
+  index: number;
+  find: ExternalSecretFind;
+  rewrite: ExternalSecretRewrite[];
+  key: ReadKey;
+  /** A match's value (the key `data[]` reads of that name use too). */
+  valueKey: (name: string) => ReadKey;
+}
+
 /** One read of a refresh. `dataFrom` reads come first, in order, then `data[]`: later keys override earlier ones. */
-export type PlannedRead = ValueRead | ExtractRead;
+export type PlannedRead = ValueRead | ExtractRead | FindRead;
+
+/** How long a find match's value may be kept: it is valid as long as the listing shows the secret unchanged. */
+const FIND_VALUE_KEEP_MS = 25 * 3_600_000;
+/** How long after a listed change time a read is surely of that version. */
+const UPDATED_MARGIN_MS = 2000;
 
 /** What to read, and how fresh it must be. */
 export interface ReadPlan {
@@ -54,6 +78,11 @@ export interface ReadPlan {
   notBefore: number;
   /** How long a value read now may serve other ExternalSecrets. */
   keepMs: number;
+  /**
+   * deletionPolicy Delete or Merge: an item whose secret the provider does not have is skipped (and reported), not a
+   * failure (ESO's `GetProviderSecretData`).
+   */
+  skipMissing: boolean;
 }
 
 /** Inputs of {@link planReads}. */
@@ -97,22 +126,33 @@ export function planReads(input: ReadInput): ReadPlan | Unsupported {
   // referent authentication resolves credentials per namespace.
   const scope = input.credentialScope ?? "";
   const sk = storeKey(store.kind, store.name, store.namespace);
+  const valueKey = (ref: { key: string; version?: string | undefined; metadataPolicy: string }): ReadKey =>
+    readKey(sk, store.uid, scope, ["value", ref.key, ref.version ?? "", ref.metadataPolicy]);
   const reads: PlannedRead[] = (es.spec.dataFrom ?? []).map((item, index): PlannedRead => {
+    const rewrite = item.rewrite ?? [];
+    // ESO looks at find before extract.
+    if (item.find) {
+      const key = readKey(sk, store.uid, scope, ["list"]);
+      return {
+        kind: "find",
+        index,
+        find: item.find,
+        rewrite,
+        key,
+        valueKey: (name) => valueKey({ key: name, metadataPolicy: "None" }),
+      };
+    }
     const ref = remoteRef(item.extract!);
     const what = ["map", ref.key, ref.version ?? "", ref.metadataPolicy, ref.property ?? ""];
-    return { kind: "extract", index, ref, key: readKey(sk, store.uid, scope, what) };
+    return { kind: "extract", index, ref, rewrite, key: readKey(sk, store.uid, scope, what) };
   });
   (es.spec.data ?? []).forEach((item, index) => {
     const ref = remoteRef(item.remoteRef);
-    reads.push({
-      kind: "value",
-      index,
-      secretKey: item.secretKey,
-      ref,
-      key: readKey(sk, store.uid, scope, ["value", ref.key, ref.version ?? "", ref.metadataPolicy]),
-    });
+    // ESO's Azure provider returns a certificate's DER as it is: `property` applies to its metadata only.
+    if (ref.key.startsWith("cert/") && ref.metadataPolicy !== "Fetch") delete ref.property;
+    reads.push({ kind: "value", index, secretKey: item.secretKey, ref, key: valueKey(ref) });
   });
-  return { reads, notBefore, keepMs };
+  return { reads, notBefore, keepMs, skipMissing: deletionPolicy(es) !== "Retain" };
 }
 
 /** The first part of the spec this controller cannot read yet, said as a condition message; undefined if none. */
@@ -121,9 +161,12 @@ function unsupportedIn(es: ExternalSecret): string | undefined {
   if (es.spec.data?.some((item) => item.sourceRef)) return not("spec.data[].sourceRef");
   for (const [i, item] of (es.spec.dataFrom ?? []).entries()) {
     if (item.sourceRef) return not(`spec.dataFrom[${i}].sourceRef`);
-    if (item.find) return not(`spec.dataFrom[${i}].find`);
-    if (item.rewrite?.length) return not(`spec.dataFrom[${i}].rewrite`);
-    if (!item.extract) return `spec.dataFrom[${i}] needs one of extract, find or sourceRef`;
+    if (!item.extract && !item.find) return `spec.dataFrom[${i}] needs one of extract, find or sourceRef`;
+    const pattern = item.find?.name?.regexp;
+    const compiled = pattern ? compileGoRegexp(pattern) : undefined;
+    if (compiled && !compiled.ok) return `spec.dataFrom[${i}].find.name.regexp: ${compiled.error}`;
+    const problem = rewriteProblem(item.rewrite);
+    if (problem) return `spec.dataFrom[${i}].${problem}`;
   }
   return undefined;
 }
@@ -140,6 +183,8 @@ export interface SourceInfo {
 export interface ReadResult {
   values: Record<string, Uint8Array>;
   fetchedAt: number;
+  /** Items skipped because the provider has no such secret ({@link ReadPlan.skipMissing}). */
+  missing: MissingItem[];
   /** One per `data[]` item read, in spec order. */
   sources: SourceInfo[];
 }
@@ -157,7 +202,37 @@ export async function readValues(
 ): Promise<ReadResult> {
   let fetchedAt = options.now;
   const sources: SourceInfo[] = [];
-  const parts = await Promise.all(plan.reads.map(async (r): Promise<Record<string, Uint8Array>> => {
+  // In plan order: dataFrom items, then data[].
+  const missed: (MissingItem | undefined)[] = [];
+  const parts = await Promise.all(plan.reads.map(async (r, i): Promise<Record<string, Uint8Array>> => {
+    try {
+      return await readOne(r);
+    } catch (e) {
+      if (!(plan.skipMissing && e instanceof NoSecretError)) throw e;
+      missed[i] = {
+        item: r.kind === "value" ? `spec.data[${r.index}]` : `spec.dataFrom[${r.index}]`,
+        key: r.kind === "find" ? "find" : r.ref.key,
+      };
+      return {};
+    }
+  }));
+  const values = emptyMap<Uint8Array>();
+  for (const part of parts) Object.assign(values, part);
+  return {
+    values,
+    fetchedAt,
+    missing: missed.filter((m) => m !== undefined),
+    sources: sources.filter((s) => s !== undefined),
+  };
+
+  async function readOne(r: PlannedRead): Promise<Record<string, Uint8Array>> {
+    if (r.kind === "find") {
+      try {
+        return await itemKeys(await readFind(r), r.rewrite, r.find, r.find.name?.regexp ?? "find");
+      } catch (e) {
+        throw inItem(e, `spec.dataFrom[${r.index}].find`);
+      }
+    }
     const read = { key: r.ref.key, ...(r.ref.version ? { version: r.ref.version } : {}) };
     if (r.kind === "value") {
       const got = await cache.get<SecretRead>(r.key, plan.notBefore, plan.keepMs, async () => {
@@ -180,35 +255,57 @@ export async function readValues(
         return map;
       });
       fetchedAt = Math.min(fetchedAt, got.fetchedAt);
-      return extractedKeys(got.value, r.ref);
+      return await itemKeys(got.value, r.rewrite, r.ref, r.ref.key);
     } catch (e) {
       throw inItem(e, `spec.dataFrom[${r.index}].extract`);
     }
-  }));
-  const values = emptyMap<Uint8Array>();
-  for (const part of parts) Object.assign(values, part);
-  return { values, fetchedAt, sources: sources.filter((s) => s !== undefined) };
-}
+  }
 
-function sourceOf(remoteKey: string, read: SecretRead): SourceInfo {
-  return {
-    remoteKey,
-    ...(read.version ? { version: read.version } : {}),
-    ...(read.expiresAt ? { expiresAt: read.expiresAt } : {}),
-    ...(read.notBefore ? { notBefore: read.notBefore } : {}),
-  };
+  /**
+   * The listing (fresh for this window), filtered; each match's value from the read cache if it was read after the
+   * listing says the secret last changed, else one GET. The listing's age is what counts as the item's read time.
+   */
+  async function readFind(r: FindRead): Promise<Record<string, Uint8Array>> {
+    const listing = await cache.get(r.key, plan.notBefore, plan.keepMs, () => client.listSecrets(options.signal));
+    fetchedAt = Math.min(fetchedAt, listing.fetchedAt);
+    const matches = listing.value.filter(findFilter(r.find));
+    const values = await Promise.all(matches.map(async (m) => {
+      // A value read after this listing is at least as new as what it lists; one read well after the listed change
+      // time (Key Vault's has whole seconds; clocks differ a little) is that version, so it serves until the next
+      // change. A secret read within that margin of its change is read once more in a later window.
+      const notBefore = m.updatedAt !== undefined
+        ? Math.min(m.updatedAt + UPDATED_MARGIN_MS, listing.fetchedAt)
+        : plan.notBefore;
+      const got = await cache.get(r.valueKey(m.name), notBefore, FIND_VALUE_KEEP_MS, async () => {
+        const value = await client.getSecret({ key: m.name }, options.signal);
+        options.seen?.(value);
+        return value;
+      });
+      return [m.name, got.value] as const;
+    }));
+    const out = emptyMap<Uint8Array>();
+    for (const [name, value] of values) out[name] = value;
+    return out;
+  }
 }
 
 /**
- * ESO's order for an extracted map (handleExtractSecrets): keys converted by `conversionStrategy`, checked, then
- * every value decoded by `decodingStrategy` and checked for NUL bytes.
+ * ESO's order for one `dataFrom` item's map (handleExtractSecrets, handleFindAllSecrets): keys rewritten, or, when
+ * there is no rewrite, converted by `conversionStrategy`; then checked; then every value decoded by
+ * `decodingStrategy` and checked for NUL bytes.
  */
-function extractedKeys(map: Record<string, Uint8Array>, ref: RemoteRef): Record<string, Uint8Array> {
-  const keys = validateKeys(convertKeys(ref.conversionStrategy, map));
+async function itemKeys(
+  map: Record<string, Uint8Array>,
+  rewrite: ExternalSecretRewrite[],
+  opts: Pick<RemoteRef, "conversionStrategy" | "decodingStrategy" | "nullBytePolicy"> | ExternalSecretFind,
+  where: string,
+): Promise<Record<string, Uint8Array>> {
+  const renamed = rewrite.length ? await rewriteKeys(rewrite, map) : convertKeys(opts.conversionStrategy, map);
+  const keys = validateKeys(renamed);
   const out = emptyMap<Uint8Array>();
   for (const [k, v] of Object.entries(keys)) {
-    const value = decodeValue(v, ref.decodingStrategy, `${ref.key} (${k})`);
-    checkNullBytes(value, ref.nullBytePolicy, `${ref.key} (${k})`);
+    const value = decodeValue(v, opts.decodingStrategy, `${where} (${k})`);
+    checkNullBytes(value, opts.nullBytePolicy, `${where} (${k})`);
     out[k] = value;
   }
   return out;
@@ -222,4 +319,13 @@ function inItem(e: unknown, where: string): unknown {
   if (e instanceof InvalidStoreError) return new InvalidStoreError(message, { cause: e });
   if (e instanceof TerminalError) return new TerminalError(message, { cause: e });
   return new Error(message, { cause: e });
+}
+
+function sourceOf(remoteKey: string, read: SecretRead): SourceInfo {
+  return {
+    remoteKey,
+    ...(read.version ? { version: read.version } : {}),
+    ...(read.expiresAt ? { expiresAt: read.expiresAt } : {}),
+    ...(read.notBefore ? { notBefore: read.notBefore } : {}),
+  };
 }

@@ -66,17 +66,65 @@ Deno.test("planReads(): reads share a key when the provider's answer is the same
   assert.notEqual(a.reads[0]!.key, b.reads[0]!.key, "referent credentials: reads are per namespace");
 });
 
-Deno.test("planReads(): what is not supported yet says so", () => {
-  const find = es([], { dataFrom: [{ extract: { key: "json" } }, { find: { name: { regexp: "^db" } } }] });
-  assert.deepEqual(planReads({ es: find, store, fresh: "new", now: NOW }), {
-    unsupported: "spec.dataFrom[1].find is not supported yet by this controller",
+Deno.test("planReads(): what is not supported yet, or invalid, says so before any read", () => {
+  const refused = (dataFrom: NonNullable<ExternalSecret["spec"]["dataFrom"]>): string | undefined => {
+    const p = planReads({ es: es([], { dataFrom }), store, fresh: "new", now: NOW });
+    return "unsupported" in p ? p.unsupported : undefined;
+  };
+  assert.equal(
+    refused([{ extract: { key: "json" } }, { find: { name: { regexp: "(" } } }]),
+    "spec.dataFrom[1].find.name.regexp: error parsing regexp: missing closing ): `(`",
+  );
+  assert.equal(
+    refused([{ extract: { key: "json" }, rewrite: [{ merge: {} }] }]),
+    "spec.dataFrom[0].rewrite[0].merge is not supported yet by this controller",
+  );
+  assert.match(refused([{ find: { tags: { a: "b" } }, sourceRef: {} as never }]) ?? "", /sourceRef is not supported/);
+  assert.equal(
+    refused([{ find: { name: { regexp: "^db" } }, rewrite: [{ regexp: { source: "a", target: "b" } }] }]),
+    undefined,
+  );
+});
+
+Deno.test("readValues(): find shares one listing per window and reads a match again only when it changed", async () => {
+  let clock = NOW - 60_000;
+  const provider = new FakeProvider();
+  provider.vault.now = () => clock - 5000; // written a few seconds before it is read
+  provider.vault.set("db-user", "u", { team: "core" });
+  provider.vault.set("db-pass", "p", { team: "core" });
+  provider.vault.set("db-other", "o", { team: "else" });
+  provider.vault.set("db-off", "x", { team: "core" }, { enabled: false });
+  provider.vault.set("api-key", "k", { team: "core" });
+  const client = await provider.newClient(store, "jenkins", undefined as never);
+  const cache = new FetchCache({ now: () => clock });
+  const e = es([], { dataFrom: [{ find: { name: { regexp: "^db-" }, tags: { team: "core" } } }] });
+  const other = es([], {
+    dataFrom: [{ find: { tags: { team: "core" } }, rewrite: [{ regexp: { source: "^(.*)$", target: "K_$1" } }] }],
   });
-  const rewrite = es([], {
-    dataFrom: [{ extract: { key: "json" }, rewrite: [{ regexp: { source: "a", target: "b" } }] }],
-  });
-  assert.deepEqual(planReads({ es: rewrite, store, fresh: "new", now: NOW }), {
-    unsupported: "spec.dataFrom[0].rewrite is not supported yet by this controller",
-  });
+  clock = NOW;
+  const read = async (x: ExternalSecret, fresh: "new" | "window" = "new") => {
+    const p = planReads({ es: x, store, fresh, now: clock });
+    if ("unsupported" in p) throw new Error(p.unsupported);
+    const got = await readValues(p, client, cache, { now: clock });
+    return Object.fromEntries(Object.entries(got.values).map(([k, v]) => [k, text(v)]));
+  };
+  assert.deepEqual(await read(e), { "db-pass": "p", "db-user": "u" }, "disabled and other tags skipped");
+  assert.deepEqual(await read(other), { "K_api-key": "k", "K_db-pass": "p", "K_db-user": "u" });
+  assert.equal(provider.vault.count("listSecrets"), 1, "one listing for both");
+  assert.equal(provider.vault.count("getSecret"), 3, "one GET per distinct match");
+
+  clock = NOW + 3_600_000; // the next window: a new listing, no GET for unchanged matches
+  provider.vault.set("db-user", "u2", { team: "core" });
+  const next = { ...e, status: { refreshTime: new Date(NOW).toISOString() } };
+  assert.deepEqual(await read(next, "window"), { "db-pass": "p", "db-user": "u2" });
+  assert.equal(provider.vault.count("listSecrets"), 2);
+  assert.equal(provider.vault.count("getSecret"), 4, "only the changed match was read again");
+  await read(next, "window");
+  assert.equal(provider.vault.count("getSecret"), 4, "another ExternalSecret in that window reuses the new read");
+  clock += 3_600_000;
+  await read({ ...e, status: { refreshTime: new Date(clock - 3_600_000).toISOString() } }, "window");
+  assert.equal(provider.vault.count("getSecret"), 4, "and later windows too");
+  assert.equal(provider.vault.count("listSecrets"), 3);
 });
 
 Deno.test("planReads(): dataFrom extracts come first, in order, then data[]; same extract, same read", () => {
@@ -179,4 +227,27 @@ Deno.test("readValues(): a provider error rejects the whole read, and is not cac
   provider.vault.set("x", "now there");
   const ok = await readValues(plan(es([{ secretKey: "x", remoteRef: { key: "x" } }])), client, cache, { now: NOW });
   assert.equal(text(ok.values.x), "now there");
+});
+
+Deno.test("readValues(): with deletionPolicy Delete or Merge a missing secret is skipped and reported, in order", async () => {
+  const provider = new FakeProvider();
+  provider.vault.set("here", "1");
+  const client = await provider.newClient(store, "jenkins", undefined as never);
+  const e = es([{ secretKey: "a", remoteRef: { key: "gone" } }, { secretKey: "b", remoteRef: { key: "here" } }], {
+    dataFrom: [{ extract: { key: "gone-json" } }],
+    target: { deletionPolicy: "Merge" },
+  });
+  const got = await readValues(plan(e), client, new FetchCache({ now: () => NOW }), { now: NOW });
+  assert.deepEqual(Object.keys(got.values), ["b"]);
+  assert.deepEqual(got.missing, [{ item: "spec.dataFrom[0]", key: "gone-json" }, {
+    item: "spec.data[0]",
+    key: "gone",
+  }]);
+  await assert.rejects(
+    readValues(plan({ ...e, spec: { ...e.spec, target: {} } }), client, new FetchCache({ now: () => NOW }), {
+      now: NOW,
+    }),
+    NoSecretError,
+    "Retain: a missing secret is a failure",
+  );
 });

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { mergesInto, storeKind, targetName } from "../../api/defaults.ts";
+import { creationPolicy, mergesInto, storeKind, targetName } from "../../api/defaults.ts";
 import { externalSecrets } from "../../api/resources.ts";
 import type { ClusterSecretStore, ExternalSecret } from "../../api/types.ts";
 import type { KubeClient } from "../../kube/client.ts";
@@ -31,6 +31,7 @@ import { type FetchCache, refreshSpreadMs } from "../fetch_cache.ts";
 import { type ControllerMetrics, dropExternalSecretSeries, setConditionGauge } from "../metrics.ts";
 import {
   decideRefresh,
+  LABEL_CREATED_BY,
   msUntilNextRefresh,
   refreshIntervalMs,
   secretDataBytes,
@@ -38,8 +39,10 @@ import {
   type TargetSecret,
 } from "../refresh.ts";
 import { classMatches, namespaceAllowed, resolveStore, type StoreCaches } from "../store_access.ts";
+import { ownerLabelValue } from "../eso_hash.ts";
 import {
   type AdoptionPolicy,
+  fieldManager,
   type Plan,
   planFailure,
   planFinalize,
@@ -51,6 +54,17 @@ import {
 import { planReads, readValues } from "./read.ts";
 
 export const FINALIZER = "externalsecrets.external-secrets.io/externalsecret-cleanup";
+
+/** Index of managed Secrets by `namespace/<created-by label>` (the ExternalSecret that created them). */
+export const BY_CREATED_BY = "created-by";
+
+/** Adds the index orphan deletion looks Secrets up by; call before the informer starts. */
+export function indexTargets(targets: Informer<Secret, TargetSecret>): void {
+  targets.addIndex(BY_CREATED_BY, (s) => {
+    const label = s.metadata.labels?.[LABEL_CREATED_BY];
+    return label ? [`${s.metadata.namespace}/${label}`] : [];
+  });
+}
 
 /** Everything the reconciler reads from and writes to. */
 export interface ExternalSecretDeps extends StoreCaches {
@@ -304,6 +318,7 @@ export class ExternalSecretReconciler {
         e,
       );
     }
+    const orphans = this.#orphans(es);
     return {
       es,
       target,
@@ -312,6 +327,8 @@ export class ExternalSecretReconciler {
       ...(d.adoption ? { adoption: d.adoption } : {}),
       ...(credentialsOf ? { credentialsOf } : {}),
       ...(d.expiryWarningMs !== undefined ? { expiryWarningMs: d.expiryWarningMs } : {}),
+      ...(read.missing.length ? { missing: read.missing } : {}),
+      ...(orphans.length ? { orphans } : {}),
       now: new Date(read.fetchedAt),
       clock: d.now(),
       earlyMs: this.#early(es, key),
@@ -330,6 +347,13 @@ export class ExternalSecretReconciler {
     const d = this.#d;
     const labels = { name: es.metadata.name!, namespace: es.metadata.namespace! };
     let plan = planned;
+    if ((plan.kind === "write" || plan.kind === "noop") && plan.orphans) {
+      try {
+        await this.#deleteOrphans(es, plan.orphans);
+      } catch (e) {
+        plan = planFailure(es, `could not delete orphaned secrets: ${(e as Error).message}`, d.now(), "backoff", e);
+      }
+    }
     if (plan.kind === "write") {
       this.#seeDerived(es, plan.write.secret);
       try {
@@ -339,6 +363,19 @@ export class ExternalSecretReconciler {
       } catch (e) {
         if (isConflict(e)) throw e; // the cache is behind: retry soon, quietly
         plan = planFailure(es, `could not update secret: ${(e as Error).message}`, d.now(), "backoff", e);
+      }
+    } else if (plan.kind === "delete") {
+      const ns = es.metadata.namespace!;
+      try {
+        await d.client.delete(secrets, plan.name, {
+          namespace: ns,
+          ...(plan.uid ? { preconditions: { uid: plan.uid } } : {}),
+        });
+      } catch (e) {
+        if (isConflict(e)) throw e;
+        if (!isNotFound(e)) {
+          plan = planFailure(es, `could not delete secret: ${(e as Error).message}`, d.now(), "backoff", e);
+        }
       }
     }
     // No secret value — nor a form of one — leaves through status or an Event, whatever an error quoted.
@@ -358,7 +395,13 @@ export class ExternalSecretReconciler {
     setConditionGauge(d.metrics.esCondition, labels, "Ready", "True");
     if (plan.kind !== "delete") this.#exportExpiry(objectKey(es.metadata), es, plan.status);
     const op = planned.kind === "write" && plan.kind === "write" ? plan.write.op : undefined;
-    const what = op === "create" ? "secret created" : op ? "secret updated" : "secret in sync";
+    const what = plan.kind === "delete"
+      ? "secret deleted"
+      : op === "create"
+      ? "secret created"
+      : op
+      ? "secret updated"
+      : "secret in sync";
     d.log.info(
       plan.status.conditions?.find((c) => c.type === "Ready")?.reason === "SecretMissing" ? "secret missing" : what,
       {
@@ -428,7 +471,7 @@ export class ExternalSecretReconciler {
     switch (w.op) {
       case "create":
         try {
-          await d.client.create(secrets, w.secret, { namespace: ns });
+          await d.client.create(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) });
           return plan;
         } catch (e) {
           if (!isAlreadyExists(e) || !replan) throw e;
@@ -438,7 +481,7 @@ export class ExternalSecretReconciler {
           return await this.#write(es, again);
         }
       case "update":
-        await d.client.replace(secrets, w.secret, { namespace: ns });
+        await d.client.replace(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) });
         return plan;
       case "recreate": {
         const uid = d.targets.get(objectKey({ namespace: ns, name: w.secret.metadata!.name }))?.metadata.uid;
@@ -446,7 +489,7 @@ export class ExternalSecretReconciler {
           namespace: ns,
           ...(uid ? { preconditions: { uid } } : {}),
         });
-        await d.client.create(secrets, w.secret, { namespace: ns });
+        await d.client.create(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) });
         return plan;
       }
     }
@@ -512,6 +555,39 @@ export class ExternalSecretReconciler {
     } catch (e) {
       if (isNotFound(e)) return {};
       throw e;
+    }
+  }
+
+  /**
+   * Secrets this ExternalSecret created (owner label and a controller reference to it) under a name that is no
+   * longer its target: ESO's `deleteOrphanedSecrets` finds them by the label alone; the reference is required here
+   * too, so a label copied from elsewhere can never get a Secret deleted.
+   */
+  #orphans(es: ExternalSecret): string[] {
+    if (creationPolicy(es) !== "Owner") return [];
+    const ns = es.metadata.namespace!;
+    const target = targetName(es);
+    const label = ownerLabelValue(ns, es.metadata.name!);
+    const out: string[] = [];
+    for (const key of this.#d.targets.keysBy(BY_CREATED_BY, `${ns}/${label}`)) {
+      const s = this.#d.targets.get(key);
+      if (!s || s.metadata.name === target) continue;
+      if (s.metadata.ownerReferences?.some((o) => o.controller && o.uid === es.metadata.uid)) {
+        out.push(s.metadata.name!);
+      }
+    }
+    return out.sort();
+  }
+
+  async #deleteOrphans(es: ExternalSecret, names: string[]): Promise<void> {
+    const ns = es.metadata.namespace!;
+    for (const name of names) {
+      const uid = this.#d.targets.get(objectKey({ namespace: ns, name }))?.metadata.uid;
+      await this.#d.client.delete(secrets, name, { namespace: ns, ...(uid ? { preconditions: { uid } } : {}) }).catch(
+        (e) => {
+          if (!isNotFound(e)) throw e;
+        },
+      );
     }
   }
 
