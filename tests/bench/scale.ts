@@ -160,6 +160,7 @@ async function until(
   target: number,
   check: () => number,
   timeoutMs: number,
+  extra: () => string = () => "",
 ): Promise<number> {
   let lastPrint = performance.now();
   while (true) {
@@ -168,7 +169,7 @@ async function until(
     if (have >= target) return (now - t0) / 1000;
     if (now - t0 > timeoutMs) throw new Error(`${label}: ${have}/${target} after ${timeoutMs / 1000} s`);
     if (now - lastPrint >= 2000) {
-      console.log(`  ${label}: ${have}/${target} at ${((now - t0) / 1000).toFixed(1)} s`);
+      console.log(`  ${label}: ${have}/${target} at ${((now - t0) / 1000).toFixed(1)} s${extra()}`);
       lastPrint = now;
     }
     await sleep(100);
@@ -181,6 +182,17 @@ async function main(opts: ScaleOptions): Promise<ScaleResult> {
   const stop = new AbortController();
   const controllers: ControllerProcess[] = [];
   const client = await createKubeClient({ kubeconfig: cp.kubeconfigPath, context: "admin" });
+  let kept = 0;
+  const keep = async (c: ControllerProcess): Promise<void> => {
+    if (!opts.keepLogs) return;
+    await Deno.mkdir(opts.keepLogs, { recursive: true });
+    kept++;
+    await Deno.writeTextFile(
+      `${opts.keepLogs}/metrics-${kept}.txt`,
+      await fetch(`${c.metricsUrl}/metrics`).then((r) => r.text()),
+    );
+    await Deno.writeTextFile(`${opts.keepLogs}/controller-${kept}.log`, c.rawOutput());
+  };
   try {
     await seedStore(cp, az, { clientId: "0b7e8f4c-scale-bench", clientSecret: "scale-bench-secret" });
     for (const k of range(opts.keys)) az.setSecret("zaldre", keyName(k), keyValue(k, 1));
@@ -244,6 +256,7 @@ async function main(opts: ScaleOptions): Promise<ScaleResult> {
         authorityHost: az.authorityHost,
         caCertPath: az.caCertPath,
         args: ["--loglevel=info", ...opts.controllerArgs],
+        env: opts.controllerEnv,
       });
     // Bundle first so that bundling is not part of readySeconds.
     await bundle("controller/main.ts", "kv-operator");
@@ -254,25 +267,21 @@ async function main(opts: ScaleOptions): Promise<ScaleResult> {
     controllers.push(controller);
     console.log(`controller ready (caches synced) after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     let peakHeap = 0;
-    const readySeconds = await until("Ready with the right data", t0, opts.n, () => tracker.done(), 30 * 60_000);
+    const mem = (): string => {
+      const kb = (f: string): number => Math.round(procStatus(controller.pid, f) / 1024);
+      return ` | controller RSS ${kb("VmRSS")} MB (anon ${kb("RssAnon")}, file ${kb("RssFile")}), peak ${
+        kb("VmHWM")
+      } MB, ` +
+        `CPU ${cpuSeconds(controller.pid).toFixed(1)} s`;
+    };
+    const readySeconds = await until("Ready with the right data", t0, opts.n, () => tracker.done(), 30 * 60_000, mem);
     const cpu = cpuSeconds(controller.pid);
     const kv = kvCounts(az, seq0);
     const apiserverRequests = await scrape(controller, "rest_client_requests_total");
     const apiserverWrites = apiserverRequests - await scrape(controller, "rest_client_requests_total", 'method="GET"');
     peakHeap = Math.max(peakHeap, await scrape(controller, "process_heap_bytes"));
+    const tReady = performance.now();
     console.log(`all ${opts.n} Ready after ${readySeconds.toFixed(1)} s`);
-
-    let steady: number | null = null;
-    if (!opts.skipSteady) {
-      // One window to fall into step (sharers of a key then refresh together), then one window counted.
-      console.log(`steady state: settling for one interval (${opts.interval}), then counting one`);
-      await sleep(Math.max(0, opts.intervalMs - (performance.now() - t0 - readySeconds * 1000)));
-      const from = az.counters().lastSeq;
-      await sleep(opts.intervalMs);
-      const w = kvCounts(az, from);
-      steady = w.all;
-      console.log(`steady window: ${w.all} Key Vault calls (${w.gets} GET, ${w.lists} LIST), ${w.tokens} token calls`);
-    }
 
     // Rotation: key 0 changes; every sharer is force-synced with one rotation token, as `vault set --sync` does.
     const sharers = range(opts.n).filter((i) => i % opts.keys === 0);
@@ -305,7 +314,7 @@ async function main(opts: ScaleOptions): Promise<ScaleResult> {
       kvLists: kv.lists,
       tokenRequests: kv.tokens,
       apiserverRequests,
-      steadyKvCallsPerWindow: steady,
+      steadyKvCallsPerWindow: null,
       rotationSeconds: round(rotationSeconds, 2),
       commit: await commit(),
       noiseSecrets: opts.noiseSecrets,
@@ -315,8 +324,10 @@ async function main(opts: ScaleOptions): Promise<ScaleResult> {
       apiserverWrites,
     };
 
+    // Before the first periodic refresh is due (one interval after the first syncs), so nothing is legitimately due.
     if (opts.restart) {
       // Everything is in sync: a restarted controller should read nothing from the vault and write nothing.
+      await keep(controller);
       await controller.stop();
       controllers.pop();
       const from = az.counters().lastSeq;
@@ -337,6 +348,17 @@ async function main(opts: ScaleOptions): Promise<ScaleResult> {
       result.restartKvCalls = kvCounts(az, from).all;
       console.log(`restart: ${seen} reconciles in ${result.restartSeconds} s`);
     }
+    if (!opts.skipSteady) {
+      // One window to fall into step (sharers of a key then refresh together), then one window counted.
+      console.log(`steady state: settling for one interval (${opts.interval}), then counting one`);
+      await sleep(Math.max(0, opts.intervalMs - (performance.now() - tReady)));
+      const from = az.counters().lastSeq;
+      await sleep(opts.intervalMs);
+      const w = kvCounts(az, from);
+      result.steadyKvCallsPerWindow = w.all;
+      console.log(`steady window: ${w.all} Key Vault calls (${w.gets} GET, ${w.lists} LIST), ${w.tokens} token calls`);
+    }
+    await keep(controller);
     result.denoBaselineRssMb = await denoBaselineMb();
     return result;
   } finally {

@@ -23,6 +23,10 @@ export interface ScaleOptions {
   skipSteady: boolean;
   /** Write the result as one JSON object here. */
   json?: string;
+  /** Keep the controller's log and its last /metrics here (`DIR/controller-N.log`, `DIR/metrics-N.txt`). */
+  keepLogs?: string;
+  /** Extra environment of the controller process (`--controller-env=MALLOC_ARENA_MAX=2`), to compare settings. */
+  controllerEnv: Record<string, string>;
   /** Extra flags for the controller (`--controller-arg=--concurrent=20`), to compare settings. */
   controllerArgs: string[];
 }
@@ -68,7 +72,8 @@ export interface ScaleResult {
 
 /** The usage line. */
 export const USAGE = "usage: deno task bench:scale [--n 10000] [--keys 100] [--interval 1m] [--noise-secrets M] " +
-  "[--restart] [--skip-steady] [--json FILE] [--controller-arg=FLAG ...]";
+  "[--restart] [--skip-steady] [--json FILE] [--keep-logs DIR] [--controller-arg=FLAG ...] " +
+  "[--controller-env=NAME=VALUE ...]";
 
 function positive(flag: string, value: string | undefined, min = 1): number {
   const n = Number(value);
@@ -89,6 +94,7 @@ export function parseScaleArgs(args: readonly string[]): ScaleOptions {
     restart: false,
     skipSteady: false,
     controllerArgs: [],
+    controllerEnv: {},
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -128,6 +134,19 @@ export function parseScaleArgs(args: readonly string[]): ScaleOptions {
         const v = value();
         if (!v) throw new Error(`--json expects a file name\n${USAGE}`);
         o.json = v;
+        break;
+      }
+      case "--keep-logs": {
+        const v = value();
+        if (!v) throw new Error(`--keep-logs expects a directory\n${USAGE}`);
+        o.keepLogs = v;
+        break;
+      }
+      case "--controller-env": {
+        const v = value() ?? "";
+        const at = v.indexOf("=");
+        if (at < 1) throw new Error(`--controller-env expects NAME=VALUE, got ${JSON.stringify(v)}\n${USAGE}`);
+        o.controllerEnv[v.slice(0, at)] = v.slice(at + 1);
         break;
       }
       case "--controller-arg": {

@@ -62,6 +62,9 @@ Deno.test("scale bench: flags in both spellings", () => {
     "out.json",
     "--controller-arg=--concurrent=20",
     "--skip-steady",
+    "--controller-env=MALLOC_ARENA_MAX=2",
+    "--keep-logs",
+    "/tmp/x",
   ]);
   assert.deepEqual(o, {
     n: 200,
@@ -73,7 +76,10 @@ Deno.test("scale bench: flags in both spellings", () => {
     skipSteady: true,
     json: "out.json",
     controllerArgs: ["--concurrent=20"],
+    controllerEnv: { MALLOC_ARENA_MAX: "2" },
+    keepLogs: "/tmp/x",
   });
+  assert.throws(() => parseScaleArgs(["--controller-env=oops"]), /NAME=VALUE/);
 });
 
 Deno.test("scale bench: mistakes are refused with the usage", () => {
