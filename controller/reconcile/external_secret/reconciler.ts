@@ -279,7 +279,7 @@ export class ExternalSecretReconciler {
       }
     }
     await this.#writeStatus(es, plan.status);
-    for (const ev of plan.events) await d.events.record(es, ev.type, ev.reason, ev.message);
+    for (const ev of plan.events) void d.events.record(es, ev.type, ev.reason, ev.message); // written in the background
     if (plan.kind === "fail") {
       d.metrics.syncErrors.inc(labels);
       setConditionGauge(d.metrics.esCondition, labels, "Ready", "False");
