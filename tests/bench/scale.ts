@@ -192,6 +192,7 @@ async function main(opts: ScaleOptions): Promise<ScaleResult> {
       await fetch(`${c.metricsUrl}/metrics`).then((r) => r.text()),
     );
     await Deno.writeTextFile(`${opts.keepLogs}/controller-${kept}.log`, c.rawOutput());
+    await Deno.copyFile(`/proc/${c.pid}/smaps`, `${opts.keepLogs}/smaps-${kept}.txt`).catch(() => {});
   };
   try {
     await seedStore(cp, az, { clientId: "0b7e8f4c-scale-bench", clientSecret: "scale-bench-secret" });
@@ -277,6 +278,8 @@ async function main(opts: ScaleOptions): Promise<ScaleResult> {
     const readySeconds = await until("Ready with the right data", t0, opts.n, () => tracker.done(), 30 * 60_000, mem);
     const cpu = cpuSeconds(controller.pid);
     const kv = kvCounts(az, seq0);
+    const kvStatus = az.counters({ service: "keyvault", afterSeq: seq0 }).byStatus;
+    console.log(`Key Vault requests by status until Ready: ${JSON.stringify(kvStatus)}`);
     const apiserverRequests = await scrape(controller, "rest_client_requests_total");
     const apiserverWrites = apiserverRequests - await scrape(controller, "rest_client_requests_total", 'method="GET"');
     peakHeap = Math.max(peakHeap, await scrape(controller, "process_heap_bytes"));
