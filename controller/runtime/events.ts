@@ -25,7 +25,7 @@ export interface InvolvedObject {
 const REPEAT_WINDOW_MS = 10 * 60_000;
 const MAX_MESSAGE = 1024;
 /** Event writes in flight at most; the rest wait in order. */
-const WRITERS = 4;
+const WRITERS = 8;
 /** Events waiting beyond this many are dropped (and reported): a stuck apiserver must not grow memory. */
 const MAX_PENDING = 10_000;
 
