@@ -39,19 +39,24 @@ export interface Caches {
 export function createCaches(client: KubeClient, namespace: string | undefined, log: Logger): Caches {
   const ns = namespace !== undefined ? { namespace } : {};
   const onError = (resource: string) => (error: unknown) => log.warn("watch failed; retrying", { resource, error });
-  const same = <T>(x: T): T => x;
+  // managedFields are most of an ExternalSecret's metadata (one entry per writer: the user, our status, our
+  // finalizer) and nothing here reads them. Annotations stay whole: ESO's syncedResourceVersion hashes all of them.
+  const withoutManagedFields = <T extends { metadata?: { managedFields?: unknown } }>(x: T): T => {
+    if (x.metadata?.managedFields !== undefined) delete x.metadata.managedFields;
+    return x;
+  };
   const es = new Informer<ExternalSecret, ExternalSecret>(client, externalSecrets, {
     ...ns,
-    transform: same,
+    transform: withoutManagedFields,
     onError: onError("externalsecrets"),
   });
   const ss = new Informer<SecretStore, SecretStore>(client, secretStores, {
     ...ns,
-    transform: same,
+    transform: withoutManagedFields,
     onError: onError("secretstores"),
   });
   const css = new Informer<ClusterSecretStore, ClusterSecretStore>(client, clusterSecretStores, {
-    transform: same,
+    transform: withoutManagedFields,
     onError: onError("clustersecretstores"),
   });
   const targets = new Informer(client, secrets, {

@@ -65,6 +65,12 @@ export class Manager {
     const log = o.log;
     registerProcessMetrics(this.registry);
     const metrics = registerControllerMetrics(this.registry);
+    const rest = this.registry.counter({
+      name: "rest_client_requests_total",
+      help: "Requests to the Kubernetes API server, by method and status code (0: no answer), counted client side.",
+      labelNames: ["method", "code"],
+    });
+    o.client.observeResponses((method, code) => rest.inc({ method, code: String(code) }));
     const limiter = new HostRateLimiter({ ratePerSecond: o.vault.ratePerSecond, burst: o.vault.burst });
     const azure = new AzureKeyVaultProvider({
       ...o.azure,

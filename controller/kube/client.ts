@@ -141,6 +141,7 @@ export class KubeClient implements Disposable {
   readonly #maxThrottleRetries: number;
   readonly #onWarning: ((w: string) => void) | undefined;
   readonly #pool = new Map<string, PooledClient>();
+  readonly #observers: ((method: string, code: number) => void)[] = [];
   #closed = false;
 
   constructor(connection: ClusterConnection, options: KubeClientOptions = {}) {
@@ -151,6 +152,14 @@ export class KubeClient implements Disposable {
     this.#timeoutMs = options.requestTimeoutMs ?? 30_000;
     this.#maxThrottleRetries = options.maxThrottleRetries ?? 3;
     this.#onWarning = options.onWarning;
+  }
+
+  /**
+   * Tells `fn` about every HTTP answer (method, status; 0 when no answer came), retries included: the client-side
+   * request count of `rest_client_requests_total`.
+   */
+  observeResponses(fn: (method: string, code: number) => void): void {
+    this.#observers.push(fn);
   }
 
   /** Where the connection came from (`kubeconfig context "admin"`). */
@@ -460,8 +469,10 @@ export class KubeClient implements Disposable {
       } catch (e) {
         timer.clear();
         release();
+        for (const o of this.#observers) o(opts.method, 0);
         throw this.#wrapFetchError(e, opts, timer.timedOut());
       }
+      for (const o of this.#observers) o(opts.method, response.status);
       this.#warnings(response);
       if (response.ok) return { response, release, cancelTimer: timer };
 

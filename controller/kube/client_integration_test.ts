@@ -131,6 +131,17 @@ Deno.test("KubeClient against a real kube-apiserver", async (t) => {
       });
     });
 
+    await t.step("observeResponses sees every answer: method and status, failures included", async () => {
+      using c = await admin();
+      const seen: string[] = [];
+      c.observeResponses((method, code) => seen.push(`${method} ${code}`));
+      await c.get(serviceAccounts, "default", { namespace: "default" }).catch(() => {});
+      await assert.rejects(c.get(secrets, "no-such-secret", { namespace: "default" }), (e) => isNotFound(e));
+      assert.equal(seen.length, 2, seen.join(", "));
+      assert.match(seen[0]!, /^GET (200|404)$/);
+      assert.equal(seen[1], "GET 404");
+    });
+
     await t.step("a wrong CA is a KubeNetworkError that keeps the TLS cause", async () => {
       const wrongCa = await Deno.readTextFile(`${cp.dir}/client-ca.crt`);
       using c = new KubeClient(connection(cp, { caCerts: [wrongCa] }));

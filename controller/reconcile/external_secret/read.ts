@@ -107,7 +107,10 @@ export interface Unsupported {
  * Plans the reads of a refresh. Every refresh wants a value newer than the one it has (refreshTime has whole
  * seconds, so "newer" means a later second); a forced one wants a read that started after the change that forced it
  * was seen (ExternalSecrets force-synced together still share such a read); a first sync accepts a value as old as
- * its interval's jitter spread.
+ * its interval's jitter spread, or any read that started after the ExternalSecret was created: whoever created it
+ * wrote the vault before, so such a read already sees that write. That is what lets 10,000 ExternalSecrets found at
+ * start-up over 100 keys cost about 100 reads, however long they take. (Not `changedAt`: our own finalizer patch
+ * moves that past the reads of the ExternalSecrets synced just before.)
  */
 export function planReads(input: ReadInput): ReadPlan | Unsupported {
   const { es, store, now } = input;
@@ -120,7 +123,7 @@ export function planReads(input: ReadInput): ReadPlan | Unsupported {
     ? newer
     : input.fresh === "forced"
     ? Math.max(newer, input.changedAt ?? now)
-    : now - refreshSpreadMs(interval);
+    : Math.min(now - refreshSpreadMs(interval), firstSyncFloor(es));
   const keepMs = Math.min(25 * 3_600_000, Math.max(interval, 0) + refreshSpreadMs(interval));
   // Reads are shared by every ExternalSecret using the store with the same credentials: across namespaces, unless
   // referent authentication resolves credentials per namespace.
@@ -169,6 +172,15 @@ function unsupportedIn(es: ExternalSecret): string | undefined {
     if (problem) return `spec.dataFrom[${i}].${problem}`;
   }
   return undefined;
+}
+
+/** Whole-second creation timestamps and a little clock skew between the apiserver and the controller. */
+const CREATED_MARGIN_MS = 3000;
+
+/** The oldest read a first sync may take: one that started after the ExternalSecret was created. */
+function firstSyncFloor(es: ExternalSecret): number {
+  const created = es.metadata.creationTimestamp ? Date.parse(es.metadata.creationTimestamp) : NaN;
+  return Number.isNaN(created) ? Infinity : created + CREATED_MARGIN_MS;
 }
 
 /** What was read for one `data[]` item: the remote key, the version and its validity (no extra provider call). */

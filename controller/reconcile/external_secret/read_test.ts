@@ -45,6 +45,18 @@ Deno.test("planReads(): one read per data[] item; how fresh depends on why the r
   assert.equal(window.keepMs, 3_600_000 + 180_000);
 });
 
+Deno.test("planReads(): a first sync also takes any read that started after the ExternalSecret was created", () => {
+  const created = (at: string): ExternalSecret => {
+    const e = es([{ secretKey: "a", remoteRef: { key: "docker" } }]);
+    return { ...e, metadata: { ...e.metadata, creationTimestamp: at }, status: {} };
+  };
+  const old = created("2026-11-28T10:00:00Z");
+  assert.equal(plan(old, "new").notBefore, Date.parse("2026-11-28T10:00:03Z"), "whole seconds and skew: + 3 s");
+  assert.equal(plan(old, "new", NOW - 500).notBefore, Date.parse("2026-11-28T10:00:03Z"), "changedAt does not move it");
+  assert.equal(plan(created("2026-11-28T11:59:59Z"), "new").notBefore, NOW - 180_000, "the spread, when older");
+  assert.equal(plan(created("not a time"), "new").notBefore, NOW - 180_000);
+});
+
 Deno.test("planReads(): reads share a key when the provider's answer is the same, whatever the property", () => {
   const e = es([
     { secretKey: "user", remoteRef: { key: "db", property: "user" } },

@@ -382,7 +382,8 @@ export class ExternalSecretReconciler {
     const redact = d.redact ?? ((t: string): string => t);
     const conditions = plan.status.conditions?.map((c) => c.message ? { ...c, message: redact(c.message) } : c);
     await this.#writeStatus(es, { ...plan.status, ...(conditions ? { conditions } : {}) });
-    for (const ev of plan.events) await d.events.record(es, ev.type, ev.reason, redact(ev.message));
+    // Events are written in the background: the sync does not wait for them.
+    for (const ev of plan.events) void d.events.record(es, ev.type, ev.reason, redact(ev.message));
     if (plan.kind === "fail") {
       const message = redact(plan.message);
       d.metrics.syncErrors.inc(labels);
