@@ -12,7 +12,7 @@ import { KubeCredentialSource } from "./providers/kube_credentials.ts";
 import { AzureKeyVaultProvider, type AzureProviderOptions } from "./providers/azure/provider.ts";
 import { externalSecretController } from "./reconcile/external_secret/controller.ts";
 import type { ExternalSecretDeps } from "./reconcile/external_secret/reconciler.ts";
-import { countedBudget, CountedFetchCache, registerControllerMetrics, registerSyncAge } from "./reconcile/metrics.ts";
+import * as esoMetrics from "./reconcile/metrics.ts";
 import { secretStoreControllers } from "./reconcile/secret_store/controller.ts";
 import { EventRecorder } from "./runtime/events.ts";
 import { HealthServer } from "./runtime/health.ts";
@@ -28,8 +28,7 @@ export interface ManagerOptions {
   log: Logger;
   /** Told every secret value read (from Key Vault or a credentials Secret), so logs can scrub it. */
   secretSeen?: (value: Uint8Array | string) => void;
-  /** Watch only this namespace (ESO's `--namespace`); all when undefined. */
-  namespace?: string;
+  namespace?: string; // ESO's --namespace: watch only this one (all when undefined)
   controllerClass: string;
   concurrency: number;
   floodGate: boolean;
@@ -47,8 +46,7 @@ export interface ManagerOptions {
   azure: Omit<AzureProviderOptions, "budget" | "observe">;
   /** Per Key Vault host: request rate and burst; syncs waiting on it at once (default: unlimited). */
   vault: { ratePerSecond: number; burst: number; maxInFlight?: number };
-  /** Called once caches are synced and (if elected) this replica leads: the controller is ready. */
-  onReady?: () => void;
+  onReady?: () => void; // called once caches are synced: the controller is ready
 }
 
 /** The running controller. */
@@ -64,17 +62,12 @@ export class Manager {
     const o = this.#o;
     const log = o.log;
     registerProcessMetrics(this.registry);
-    const metrics = registerControllerMetrics(this.registry);
-    const rest = this.registry.counter({
-      name: "rest_client_requests_total",
-      help: "Requests to the Kubernetes API server, by method and status code (0: no answer), counted client side.",
-      labelNames: ["method", "code"],
-    });
-    o.client.observeResponses((method, code) => rest.inc({ method, code: String(code) }));
+    const metrics = esoMetrics.registerControllerMetrics(this.registry);
+    esoMetrics.registerRestClientMetrics(this.registry, o.client);
     const limiter = new HostRateLimiter({ ratePerSecond: o.vault.ratePerSecond, burst: o.vault.burst });
     const azure = new AzureKeyVaultProvider({
       ...o.azure,
-      budget: countedBudget(metrics, limiter),
+      budget: esoMetrics.countedBudget(metrics, limiter),
       observe: (call, status) => metrics.providerCalls.inc({ provider: "Azure/KeyVault", call, status }),
     });
     const credentials = new KubeCredentialSource(o.client, o.secretSeen ? { onValue: o.secretSeen } : {});
@@ -89,7 +82,7 @@ export class Manager {
         ...stores,
         externalSecrets: caches.externalSecrets,
         targets: caches.targets,
-        fetches: new CountedFetchCache(metrics),
+        fetches: new esoMetrics.CountedFetchCache(metrics),
         log: log.child({ controller: "externalsecret" }),
         controllerClass: o.controllerClass,
         floodGate: o.floodGate,
@@ -110,12 +103,13 @@ export class Manager {
       }),
     ];
     registerCacheGauge(this.registry, caches);
-    registerSyncAge(this.registry, () => caches.externalSecrets.list());
+    esoMetrics.registerSyncAge(this.registry, () => caches.externalSecrets.list());
     clients.registerGauge(this.registry);
     const tasks: Promise<void>[] = [];
     if (o.health) {
       const health = new HealthServer({ ...o.health, registry: this.registry });
       addCacheChecks(health, caches);
+      for (const c of controllers) health.addLivenessCheck(`workers-${c.name}`, c.stuckWorkerCheck(10 * 60_000));
       tasks.push(health.start(signal));
     }
     tasks.push(...startCaches(caches, signal, log));

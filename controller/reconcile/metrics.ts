@@ -225,3 +225,16 @@ export function dropExternalSecretSeries(
 export function dropConditionGauge(gauge: Gauge, labels: Record<string, string>, condition: string): void {
   for (const s of ["True", "False"]) gauge.remove({ ...labels, condition, status: s });
 }
+
+/** client-go's `rest_client_requests_total{method,code}` (no `host`: one apiserver), counted client side. */
+export function registerRestClientMetrics(
+  registry: Registry,
+  client: { observeResponses(fn: (method: string, code: number) => void): void },
+): void {
+  const rest = registry.counter({
+    name: "rest_client_requests_total",
+    help: "Requests to the Kubernetes API server, by method and status code (0: no answer), counted client side.",
+    labelNames: ["method", "code"],
+  });
+  client.observeResponses((method, code) => rest.inc({ method, code: String(code) }));
+}

@@ -166,6 +166,17 @@ export class Controller<K extends string, S = unknown> {
     return this.#queue.depth;
   }
 
+  /**
+   * A liveness check: a reconcile running longer than `maxMs` means a stuck worker (every outbound call has a
+   * timeout, so none should), and only a restart frees it.
+   */
+  stuckWorkerCheck(maxMs: number): () => string | undefined {
+    return () => {
+      const ms = this.#queue.longestRunningMs();
+      return ms > maxMs ? `a ${this.name} reconcile has been running for ${Math.round(ms / 1000)} s` : undefined;
+    };
+  }
+
   /** Runs the queue (and watches that run streams of their own) until `signal` aborts; resolves once drained. */
   start(signal: AbortSignal): Promise<void> {
     for (const w of this.#watches) w.start?.(signal);

@@ -108,3 +108,32 @@ Deno.test("Controller: counts outcomes in controller-runtime's metrics; logs onl
   assert.equal(failures.length, 1, `only the unexpected error is logged at info: ${failures.join("\n")}`);
   assert.match(failures[0]!, /"key":"boom"/);
 });
+
+Deno.test("Controller: a reconcile stuck past the bound fails the liveness check, and clears once it ends", async () => {
+  const primary = new Source<Obj>();
+  let release!: () => void;
+  const blocked = new Promise<void>((r) => release = r);
+  const controller = new Controller<string, Obj>({
+    name: "externalsecret",
+    primary: { informer: primary, key: (o) => o.metadata.name! },
+    reconcile: async (): Promise<Action> => {
+      await blocked;
+      return awaitChange();
+    },
+    concurrency: 1,
+    registry: new Registry(),
+    log: new Logger({ sink: () => {} }),
+  });
+  const check = controller.stuckWorkerCheck(50);
+  const stop = new AbortController();
+  const done = controller.start(stop.signal);
+  assert.equal(check(), undefined, "nothing running");
+  primary.emit({ type: "apply", object: { metadata: { name: "slow" } }, old: undefined });
+  await new Promise((r) => setTimeout(r, 120));
+  assert.match(check() ?? "", /an? externalsecret reconcile has been running for \d+ s/);
+  release();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(check(), undefined, "healthy again once it finished");
+  stop.abort();
+  await done;
+});

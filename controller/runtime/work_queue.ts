@@ -450,6 +450,14 @@ export class WorkQueue {
     return this.#high.size + this.#low.size;
   }
 
+  /** How long the longest reconcile in flight has been running, in ms (0 when none is). */
+  longestRunningMs(): number {
+    const t = now();
+    let max = 0;
+    for (const e of this.#running) max = Math.max(max, t - e.startedAt);
+    return max;
+  }
+
   /** Counts of what the queue holds. */
   stats(): WorkQueueStats {
     return {
