@@ -216,7 +216,7 @@ export async function readValues(
   const sources: SourceInfo[] = [];
   // In plan order: dataFrom items, then data[].
   const missed: (MissingItem | undefined)[] = [];
-  const parts = await Promise.all(plan.reads.map(async (r, i): Promise<Record<string, Uint8Array>> => {
+  const parts = await mapLimited(plan.reads, READS_IN_FLIGHT, async (r, i): Promise<Record<string, Uint8Array>> => {
     try {
       return await readOne(r);
     } catch (e) {
@@ -227,7 +227,7 @@ export async function readValues(
       };
       return {};
     }
-  }));
+  });
   const values = emptyMap<Uint8Array>();
   for (const part of parts) Object.assign(values, part);
   return {
@@ -340,4 +340,29 @@ function sourceOf(remoteKey: string, read: SecretRead): SourceInfo {
     ...(read.expiresAt ? { expiresAt: read.expiresAt } : {}),
     ...(read.notBefore ? { notBefore: read.notBefore } : {}),
   };
+}
+
+/**
+ * Reads one ExternalSecret has waiting at once. The vault's rate limit serves waiters in turn, so an ExternalSecret
+ * with thousands of keys queues only this many at a time and the others' reads interleave with its own: it cannot
+ * hold the vault's budget for everyone (its own sync takes as long as its share allows).
+ */
+export const READS_IN_FLIGHT = 8;
+
+/** `items.map(fn)` with at most `limit` calls pending at once; results in order, the first failure rejects. */
+export async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }

@@ -3,7 +3,7 @@ import type { ExternalSecret } from "../../api/types.ts";
 import { FakeProvider } from "../../providers/fake/fake.ts";
 import { NoSecretError, type StoreRef } from "../../providers/provider.ts";
 import { FetchCache } from "../fetch_cache.ts";
-import { planReads, type ReadPlan, readValues } from "./read.ts";
+import { mapLimited, planReads, type ReadPlan, readValues } from "./read.ts";
 
 const NOW = Date.parse("2026-11-28T12:00:00.000Z");
 const text = (b: Uint8Array | undefined): string => new TextDecoder().decode(b);
@@ -262,4 +262,23 @@ Deno.test("readValues(): with deletionPolicy Delete or Merge a missing secret is
     NoSecretError,
     "Retain: a missing secret is a failure",
   );
+});
+
+Deno.test("mapLimited(): at most `limit` calls at once, results in order, a failure rejects", async () => {
+  let running = 0;
+  let peak = 0;
+  const out = await mapLimited(Array.from({ length: 50 }, (_, i) => i), 8, async (n) => {
+    running++;
+    peak = Math.max(peak, running);
+    await new Promise((r) => setTimeout(r, 1));
+    running--;
+    return n * 2;
+  });
+  assert.equal(peak, 8);
+  assert.deepEqual(out, Array.from({ length: 50 }, (_, i) => i * 2));
+  await assert.rejects(
+    mapLimited([1, 2, 3], 2, (n) => n === 2 ? Promise.reject(new Error("no")) : Promise.resolve(n)),
+    /no/,
+  );
+  assert.deepEqual(await mapLimited([], 8, () => Promise.resolve(1)), []);
 });
