@@ -384,6 +384,9 @@ function desiredSecret(
     ...r.annotations,
     [ANNOTATION_DATA_HASH]: dataHash(data),
   };
+  // The adoption mark is the controller's own, not a copied annotation: it stays while the Secret is ours (dropping
+  // it with what this ExternalSecret's field manager wrote would let deletionPolicy Delete delete an adopted Secret).
+  if (target?.metadata?.annotations?.[ANNOTATION_ADOPTED] === "true") annotations[ANNOTATION_ADOPTED] = "true";
   let ownerReferences = target?.metadata?.ownerReferences;
   const ours = ownerReferences?.some((o) => o.controller && o.uid === es.metadata.uid) === true;
   if (policy === "Owner" && !ours) {

@@ -288,12 +288,13 @@ export async function readValues(
       const notBefore = m.updatedAt !== undefined
         ? Math.min(m.updatedAt + UPDATED_MARGIN_MS, listing.fetchedAt)
         : plan.notBefore;
-      const got = await cache.get(r.valueKey(m.name), notBefore, FIND_VALUE_KEEP_MS, async () => {
-        const value = await client.getSecret({ key: m.name }, options.signal);
-        options.seen?.(value);
-        return value;
+      // The same entry as a data[] read of that name: a SecretRead, so either can serve the other.
+      const got = await cache.get<SecretRead>(r.valueKey(m.name), notBefore, FIND_VALUE_KEEP_MS, async () => {
+        const read = await client.readSecret({ key: m.name, metadataPolicy: "None" }, options.signal);
+        options.seen?.(read.value);
+        return read;
       });
-      return [m.name, got.value] as const;
+      return [m.name, got.value.value] as const;
     }));
     const out = emptyMap<Uint8Array>();
     for (const [name, value] of values) out[name] = value;

@@ -282,3 +282,25 @@ Deno.test("mapLimited(): at most `limit` calls at once, results in order, a fail
   );
   assert.deepEqual(await mapLimited([], 8, () => Promise.resolve(1)), []);
 });
+
+Deno.test("readValues(): a find match and a data[] item of the same name share one read, either way round", async () => {
+  for (const order of ["find first", "data first"]) {
+    const provider = new FakeProvider();
+    provider.vault.now = () => NOW - 5000;
+    provider.vault.set("db-user", "u", { team: "core" });
+    const client = await provider.newClient(store, "jenkins", undefined as never);
+    const cache = new FetchCache({ now: () => NOW });
+    const find = es([], { dataFrom: [{ find: { tags: { team: "core" } } }] });
+    const data = es([{ secretKey: "user", remoteRef: { key: "db-user" } }]);
+    const read = async (x: ExternalSecret) => {
+      const p = planReads({ es: x, store, fresh: "new", now: NOW });
+      if ("unsupported" in p) throw new Error(p.unsupported);
+      const got = await readValues(p, client, cache, { now: NOW });
+      return Object.fromEntries(Object.entries(got.values).map(([k, v]) => [k, text(v)]));
+    };
+    await read(order === "find first" ? find : data);
+    assert.deepEqual(await read(find), { "db-user": "u" }, order);
+    assert.deepEqual(await read(data), { user: "u" }, order);
+    assert.equal(provider.vault.count("getSecret") + provider.vault.count("readSecret"), 1, `${order}: one read`);
+  }
+});
