@@ -131,6 +131,8 @@ Deno.test("kubectl externalsecret over a fleet: contexts, CLUSTER column, unreac
       KUBECONFIG: kubeconfig,
       AZURE_AUTHORITY_HOST: az.authorityHost,
       KV_DISABLE_CHALLENGE_RESOURCE_VERIFICATION: "true",
+      // The emulated vault listens on 127.0.0.1: allowed as an operator would allow a private endpoint.
+      KV_ALLOWED_VAULT_HOSTS: "127.0.0.1:*",
     });
     const k = plugin.kubectl;
     for (const cp of [east, west]) {

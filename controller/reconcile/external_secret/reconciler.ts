@@ -381,7 +381,18 @@ export class ExternalSecretReconciler {
     // No secret value — nor a form of one — leaves through status or an Event, whatever an error quoted.
     const redact = d.redact ?? ((t: string): string => t);
     const conditions = plan.status.conditions?.map((c) => c.message ? { ...c, message: redact(c.message) } : c);
-    await this.#writeStatus(es, { ...plan.status, ...(conditions ? { conditions } : {}) });
+    try {
+      await this.#writeStatus(es, { ...plan.status, ...(conditions ? { conditions } : {}) });
+    } catch (e) {
+      if (!tooLarge(e)) throw e;
+      // The object is too large for the apiserver to store a status on it: say so where it can be said.
+      const ready = conditions?.find((c) => c.type === "Ready");
+      const message = `the ExternalSecret is too large for its status to be written (${(e as Error).message}); ` +
+        `Ready would be ${ready?.status ?? "unknown"}: ${ready?.message ?? ""}`;
+      await d.events.record(es, "Warning", "UpdateFailed", redact(message));
+      d.log.warn("status not written: object too large", { namespace: es.metadata.namespace, name: es.metadata.name });
+      throw new ReportedError(message, { cause: new TerminalError(message) });
+    }
     // Events are written in the background: the sync does not wait for them.
     for (const ev of plan.events) void d.events.record(es, ev.type, ev.reason, redact(ev.message));
     if (plan.kind === "fail") {
@@ -602,4 +613,11 @@ export class ExternalSecretReconciler {
     const ms = msUntilNextRefresh(es, this.#d.now(), this.#early(es, key));
     return ms === undefined ? awaitChange() : requeue(ms);
   }
+}
+
+/** The apiserver or etcd refused an object for its size (etcd's request limit, a 413). */
+function tooLarge(e: unknown): boolean {
+  const m = e instanceof Error ? e.message : "";
+  return /larger than max|too large|exceeds the maximum|ResourceExhausted/i.test(m) ||
+    (e as { status?: number }).status === 413;
 }
