@@ -52,7 +52,7 @@ async function main(name: string | undefined): Promise<number> {
   await Deno.mkdir(`${root}dist`, { recursive: true });
   const bundlePath = `${target.output}.bundle.js`;
   console.error(`bundling ${target.entry} -> ${bundlePath}`);
-  const b = await run(["bundle", "--quiet", "--platform", "deno", "--minify", "-o", bundlePath, target.entry], root);
+  const b = await run(["bundle", "--quiet", "--platform", "deno", "-o", bundlePath, target.entry], root);
   if (!b.ok) return 1;
   const denort = Deno.env.get("DENORT_BIN");
   console.error(`compiling ${bundlePath} -> ${target.output}${denort ? ` (denort: ${denort})` : ""}`);

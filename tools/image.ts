@@ -172,7 +172,8 @@ export async function stageImage(context = `${ROOT}dist/image`): Promise<StagedI
       "--quiet",
       "--platform",
       "deno",
-      "--minify",
+      // Not minified: the very bundle the tests run (tests/harness/controller_process.ts); minifying made esbuild
+      // evaluate a CommonJS dependency's require("node:buffer") at load time, which Deno's ESM refuses.
       "-o",
       bundle,
       "controller/main.ts",
