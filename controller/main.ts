@@ -120,7 +120,7 @@ export function program(): Command {
     .addOption(
       new Option(
         "--allow-namespaced-mounted-identity [bool]",
-        "let SecretStores (not only ClusterSecretStores) use the controller's own mounted workload identity",
+        "let SecretStores (not only ClusterSecretStores) use the controller's own identities (mounted workload identity, managed identity)",
       ).argParser(bool).default(false),
     )
     .addOption(

@@ -368,7 +368,10 @@ Deno.test("every Azure auth type obtains a token from the emulators and syncs a 
           externalSecret(ns, "system-es", "system", "mi-system-read"),
           externalSecret(ns, "user-es", "user", "mi-user-read"),
         );
-        const c = await w.controller(ns, { AZURE_POD_IDENTITY_AUTHORITY_HOST: az.imdsEndpoint });
+        // A SecretStore may use the controller's own managed identity only when the operator allows it.
+        const c = await w.controller(ns, { AZURE_POD_IDENTITY_AUTHORITY_HOST: az.imdsEndpoint }, [
+          "--allow-namespaced-mounted-identity",
+        ]);
         try {
           assert.equal((await w.storeCondition(ns, "system", "True")).reason, "Valid");
           assert.equal((await w.storeCondition(ns, "user", "True")).reason, "Valid");
@@ -390,12 +393,33 @@ Deno.test("every Azure auth type obtains a token from the emulators and syncs a 
       },
     );
 
+    await t.step(
+      "ManagedIdentity from a SecretStore is refused by default: the identity is the controller's",
+      async () => {
+        const ns = await w.namespace("mi-refused");
+        await w.apply(secretStore(ns, "borrow-mi", { authType: "ManagedIdentity" }, vaultUrl));
+        const seq = az.counters().lastSeq;
+        const c = await w.controller(ns, { AZURE_POD_IDENTITY_AUTHORITY_HOST: az.imdsEndpoint });
+        try {
+          const condition = await w.storeCondition(ns, "borrow-mi", "False");
+          assert.match(
+            condition.message ?? "",
+            /would use the controller's own managed identity.*--allow-namespaced-mounted-identity/,
+          );
+          assert.equal(az.requests({ service: "imds", afterSeq: seq }).length, 0, "nothing asked of IMDS");
+        } finally {
+          await w.stopController(c);
+        }
+      },
+    );
+
     await t.step("ManagedIdentity: an IMDS that does not answer fails within --azure-request-timeout", async () => {
       const ns = await w.namespace("mi-hang");
       await w.apply(secretStore(ns, "hanging-imds", { authType: "ManagedIdentity" }, vaultUrl));
       const slow = az.faults.latency({ service: "imds" }, 30_000);
       const c = await w.controller(ns, { AZURE_POD_IDENTITY_AUTHORITY_HOST: az.imdsEndpoint }, [
         "--azure-request-timeout=1s",
+        "--allow-namespaced-mounted-identity",
       ]);
       try {
         const started = Date.now();
@@ -427,7 +451,7 @@ Deno.test("every Azure auth type obtains a token from the emulators and syncs a 
         const c = await w.controller(ns, {
           IDENTITY_ENDPOINT: az.identityEndpoint,
           IDENTITY_HEADER: az.identityHeader,
-        });
+        }, ["--allow-namespaced-mounted-identity"]);
         try {
           assert.equal((await w.storeCondition(ns, "app-service", "True")).reason, "Valid");
           await w.targetHolds(ns, "app-service-es-target", "read-through-app-service");

@@ -37,7 +37,7 @@ export interface EndpointPolicy {
   vaultHosts: readonly string[];
   /** Audiences a `serviceAccountRef.audiences` may name besides {@link TOKEN_EXCHANGE_AUDIENCE}. */
   tokenAudiences: readonly string[];
-  /** Whether a namespaced SecretStore may use the controller's own mounted workload identity. */
+  /** Whether a namespaced SecretStore may use the controller's own identities (mounted workload identity, managed identity). */
   namespacedMountedIdentity: boolean;
 }
 
@@ -159,6 +159,12 @@ function checkAuthority(spec: AzureKVProvider, policy: EndpointPolicy, override:
 }
 
 function checkIdentity(store: StoreRef, spec: AzureKVProvider, policy: EndpointPolicy): void {
+  if (spec.authType === "ManagedIdentity" && store.kind === "SecretStore" && !policy.namespacedMountedIdentity) {
+    // The pod's or node's managed identity is the controller's own: a namespace user must not borrow it.
+    throw new InvalidStoreError(
+      "authType ManagedIdentity would use the controller's own managed identity, which only ClusterSecretStores may use (unless --allow-namespaced-mounted-identity): use a ClusterSecretStore, or a service principal or workload identity of this namespace",
+    );
+  }
   if (spec.authType !== "WorkloadIdentity") return;
   const sa = spec.serviceAccountRef;
   if (!sa) {
