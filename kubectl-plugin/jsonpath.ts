@@ -209,6 +209,5 @@ export function customColumns(spec: string, items: readonly unknown[], noHeaders
     })
   );
   // Headers as given (kubectl does not upper-case custom column names).
-  const table = formatTable(columns.map((c) => c.header), rows, { keepCase: true });
-  return noHeaders ? table.split("\n").slice(1).join("\n") : table;
+  return formatTable(columns.map((c) => c.header), rows, { keepCase: true, noHeaders });
 }

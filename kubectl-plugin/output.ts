@@ -139,14 +139,16 @@ export class Output {
 export function formatTable(
   headers: readonly string[],
   rows: readonly (readonly string[])[],
-  opts: { keepCase?: boolean } = {},
+  opts: { keepCase?: boolean; noHeaders?: boolean } = {},
 ): string {
   const all = [opts.keepCase ? [...headers] : headers.map((h) => h.toUpperCase()), ...rows];
   const widths = headers.map((_, i) => Math.max(...all.map((r) => visibleWidth(r[i] ?? ""))));
-  return all.map((r) =>
+  const lines = all.map((r) =>
     r.map((cell, i) => (i === r.length - 1 ? cell : cell + " ".repeat(widths[i]! - visibleWidth(cell) + 3)))
       .join("").trimEnd()
-  ).join("\n");
+  );
+  // --no-headers: the columns keep the widths the headers gave them, as kubectl's do.
+  return (opts.noHeaders ? lines.slice(1) : lines).join("\n");
 }
 
 /**

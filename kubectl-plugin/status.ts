@@ -417,8 +417,7 @@ export function statusTable(rows: readonly StatusRow[], opts: TableOptions): str
       return c.cell(row, opts);
     })
   );
-  const table = formatTable(columns.map((c) => c.header), cells);
-  return opts.noHeaders ? table.split("\n").slice(1).join("\n") : table;
+  return formatTable(columns.map((c) => c.header), cells, { noHeaders: opts.noHeaders === true });
 }
 
 function refreshText(s: EsSummary): string {

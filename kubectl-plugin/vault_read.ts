@@ -105,8 +105,9 @@ export async function runVaultList(opts: VaultReadOptions, flags: GlobalFlags, o
           i.contentType ?? "<none>",
           tagsText(i.tags),
         ]),
+        { noHeaders: flags.noHeaders === true },
       );
-      out.out(flags.noHeaders ? table.split("\n").slice(1).join("\n") : table);
+      out.out(table);
     }
     return ExitCode.Ok;
   });
@@ -140,8 +141,9 @@ export async function runVaultVersions(
           i.contentType ?? "<none>",
           tagsText(i.tags),
         ]),
+        { noHeaders: flags.noHeaders === true },
       );
-      out.out(flags.noHeaders ? table.split("\n").slice(1).join("\n") : table);
+      out.out(table);
     }
     return ExitCode.Ok;
   });

@@ -215,8 +215,7 @@ export async function runWhereUsed(
     if (rows.length === 0) {
       out.err(`No ExternalSecret reads "${name}"${filter ? ` through ${storeShort(filter.kind, filter.name)}` : ""}`);
     } else {
-      const table = formatTable(headers, rows);
-      out.out(flags.noHeaders ? table.split("\n").slice(1).join("\n") : table);
+      out.out(formatTable(headers, rows, { noHeaders: flags.noHeaders === true }));
     }
   }
   if (fleet) out.err(summaryLine(results, { what: "references", ready, notReady }));
