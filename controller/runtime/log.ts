@@ -54,7 +54,8 @@ export type LogSink = (line: string) => void;
 
 const REDACTED = "[REDACTED]";
 
-function formsOf(value: string | Uint8Array): Set<string> {
+/** A secret value's usual disguises: itself, base64, hex, upper and lower case (the redactor and the leak scanner). */
+export function formsOf(value: string | Uint8Array): Set<string> {
   const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
   const text = typeof value === "string" ? value : new TextDecoder().decode(value);
   return new Set([text, bytes.toBase64(), bytes.toHex(), text.toUpperCase(), text.toLowerCase()]);

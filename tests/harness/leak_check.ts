@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { formsOf } from "../../controller/runtime/log.ts";
 
 /** Every value the Key Vault emulator was given in this process. */
 const canaries = new Set<string>();
@@ -19,11 +20,6 @@ export const LEAK_REPORT_ENV = "KV_LEAK_REPORT";
 /** Registers a value written to the emulated vault. */
 export function addCanary(value: string): void {
   if (value.length >= 8) canaries.add(value);
-}
-
-function formsOf(value: string): string[] {
-  const bytes = new TextEncoder().encode(value);
-  return [...new Set([value, bytes.toBase64(), bytes.toHex(), value.toUpperCase(), value.toLowerCase()])];
 }
 
 /** The places in `texts` (by name) where a canary appears; names the place and the value's length, never the value. */
