@@ -131,6 +131,68 @@ export async function startController(opts: ControllerOptions): Promise<Controll
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const collector = collectLogs(child, "controller", 30_000);
+  const status = child.status;
+
+  const proc: ControllerProcess = {
+    pid: child.pid,
+    metricsUrl: `http://127.0.0.1:${port}`,
+    logs: collector.logs,
+    rawOutput: collector.rawOutput,
+    waitForLog: collector.waitForLog,
+    rssKb: () => {
+      const m = /^VmRSS:\s+(\d+) kB/m.exec(Deno.readTextFileSync(`/proc/${child.pid}/status`));
+      return m ? Number(m[1]) : NaN;
+    },
+    metric: async (series) => {
+      const text = await fetch(`${proc.metricsUrl}/metrics`).then((r) => r.text());
+      for (const line of text.split("\n")) {
+        if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
+      }
+      return undefined;
+    },
+    stop: async (signal = "SIGTERM", timeoutMs = 20_000) => {
+      const metrics = await fetch(`${proc.metricsUrl}/metrics`, { signal: AbortSignal.timeout(2000) })
+        .then((r) => r.text()).catch(() => "");
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+      const t = setTimeout(() => {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* gone */ }
+      }, timeoutMs);
+      const s = await status;
+      clearTimeout(t);
+      await collector.done;
+      await scanForLeaks(
+        opts.kubeconfig,
+        { "the controller's output": collector.rawOutput(), "/metrics": metrics },
+        caller,
+      );
+      return s.code;
+    },
+  };
+  try {
+    await proc.waitForLog((l) => l.msg === "ready", 60_000);
+  } catch (e) {
+    await proc.stop("SIGKILL");
+    throw e;
+  }
+  return proc;
+}
+
+/** A child's stdout and stderr, kept whole and parsed as the controller's JSON log lines, with waiting for one. */
+export interface LogCollector {
+  logs(): LogLine[];
+  rawOutput(): string;
+  waitForLog(pred: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Settles once both streams ended. */
+  done: Promise<unknown>;
+}
+
+/** Collects a child's output (the controller, in a process or a container); `what` names it in timeouts. */
+export function collectLogs(child: Deno.ChildProcess, what: string, defaultTimeoutMs: number): LogCollector {
   let raw = "";
   const lines: LogLine[] = [];
   const waiters = new Set<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
@@ -159,66 +221,22 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       }
     }
   };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
-  const status = child.status;
-
-  const proc: ControllerProcess = {
-    pid: child.pid,
-    metricsUrl: `http://127.0.0.1:${port}`,
+  return {
     logs: () => [...lines],
     rawOutput: () => raw,
-    waitForLog: (pred, timeoutMs = 30_000) => {
+    done: Promise.all([pump(child.stdout), pump(child.stderr)]),
+    waitForLog: (pred, timeoutMs = defaultTimeoutMs) => {
       const hit = lines.find(pred);
       if (hit) return Promise.resolve(hit);
       return new Promise((resolve, reject) => {
         const w = { pred, resolve: (l: LogLine) => (clearTimeout(t), resolve(l)) };
         const t = setTimeout(() => {
           waiters.delete(w);
-          reject(
-            new Error(
-              `No matching controller log line within ${timeoutMs} ms; last lines:\n${
-                raw.split("\n").slice(-15).join("\n")
-              }`,
-            ),
-          );
+          const last = raw.split("\n").slice(-15).join("\n");
+          reject(new Error(`No matching ${what} log line within ${timeoutMs} ms; last lines:\n${last}`));
         }, timeoutMs);
         waiters.add(w);
       });
     },
-    rssKb: () => {
-      const m = /^VmRSS:\s+(\d+) kB/m.exec(Deno.readTextFileSync(`/proc/${child.pid}/status`));
-      return m ? Number(m[1]) : NaN;
-    },
-    metric: async (series) => {
-      const text = await fetch(`${proc.metricsUrl}/metrics`).then((r) => r.text());
-      for (const line of text.split("\n")) {
-        if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
-      }
-      return undefined;
-    },
-    stop: async (signal = "SIGTERM", timeoutMs = 20_000) => {
-      const metrics = await fetch(`${proc.metricsUrl}/metrics`, { signal: AbortSignal.timeout(2000) })
-        .then((r) => r.text()).catch(() => "");
-      try {
-        child.kill(signal);
-      } catch { /* already gone */ }
-      const t = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* gone */ }
-      }, timeoutMs);
-      const s = await status;
-      clearTimeout(t);
-      await pumps;
-      await scanForLeaks(opts.kubeconfig, { "the controller's output": raw, "/metrics": metrics }, caller);
-      return s.code;
-    },
   };
-  try {
-    await proc.waitForLog((l) => l.msg === "ready", 60_000);
-  } catch (e) {
-    await proc.stop("SIGKILL");
-    throw e;
-  }
-  return proc;
 }

@@ -8,7 +8,7 @@
  * @module
  */
 import { containerEnv } from "../../tools/image.ts";
-import type { LogLine } from "../harness/controller_process.ts";
+import { collectLogs, type LogLine } from "../harness/controller_process.ts";
 import type { Manifest } from "./helm.ts";
 
 /** Where a kubelet mounts the ServiceAccount token, CA and namespace. */
@@ -138,30 +138,7 @@ export async function runContainer(name: string, args: string[]): Promise<Runnin
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  let raw = "";
-  const lines: LogLine[] = [];
-  const waiters = new Set<{ pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
-  const pump = async (stream: ReadableStream<Uint8Array>): Promise<void> => {
-    let buf = "";
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      raw += chunk;
-      buf += chunk;
-      let i: number;
-      while ((i = buf.indexOf("\n")) >= 0) {
-        const text = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        let line: LogLine;
-        try {
-          line = JSON.parse(text);
-        } catch {
-          line = { level: "raw", msg: text };
-        }
-        lines.push(line);
-        for (const w of [...waiters]) if (w.pred(line)) (waiters.delete(w), w.resolve(line));
-      }
-    }
-  };
-  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const collector = collectLogs(child, "container", 60_000);
   return {
     name,
     pid: async () => {
@@ -170,28 +147,13 @@ export async function runContainer(name: string, args: string[]): Promise<Runnin
       if (r.code !== 0 || !(pid > 0)) throw new Error(`no PID for container ${name}: ${r.stderr}`);
       return pid;
     },
-    logs: () => [...lines],
-    rawOutput: () => raw,
-    waitForLog: (pred, timeoutMs = 60_000) => {
-      const hit = lines.find(pred);
-      if (hit) return Promise.resolve(hit);
-      return new Promise((resolve, reject) => {
-        const w = { pred, resolve: (l: LogLine) => (clearTimeout(t), resolve(l)) };
-        const t = setTimeout(() => {
-          waiters.delete(w);
-          reject(
-            new Error(
-              `no matching log line within ${timeoutMs} ms; last output:\n${raw.split("\n").slice(-15).join("\n")}`,
-            ),
-          );
-        }, timeoutMs);
-        waiters.add(w);
-      });
-    },
+    logs: collector.logs,
+    rawOutput: collector.rawOutput,
+    waitForLog: collector.waitForLog,
     stop: async (graceSeconds = 20) => {
       await podman(["stop", "-t", String(graceSeconds), name]);
       const status = await child.status;
-      await pumps;
+      await collector.done;
       return status.code;
     },
   };
