@@ -300,6 +300,7 @@ export function program(out: Output, setCode: (code: number) => void): Command {
     .option("--file <path>", "read the value from this file (- for stdin)")
     .option("--value <value>", "the value itself (visible in shell history: prefer --file or stdin)")
     .option("--content-type <type>", "the secret's content type, e.g. application/json")
+    .option("--disabled", "write the new version disabled (Key Vault serves it to no one until it is enabled)")
     .option("--tag <key=value>", "a tag on the new version (repeatable)", collect)
     .option("--expires <when>", "when the new version expires: a date (2027-12-01) or a duration (90d)")
     .option("--not-before <when>", "when the new version becomes valid: a date or a duration from now")

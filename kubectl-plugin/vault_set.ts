@@ -45,6 +45,8 @@ export interface VaultSetOptions {
   file?: string;
   value?: string;
   contentType?: string;
+  /** `--disabled`: write the new version disabled. */
+  disabled?: boolean;
   tag?: string[];
   expires?: string;
   notBefore?: string;
@@ -392,6 +394,7 @@ async function writeValue(
     try {
       ({ version } = await client.kv.pushSecret(name, new TextEncoder().encode(value), {
         ...(opts.contentType ? { contentType: opts.contentType } : {}),
+        ...(opts.disabled ? { enabled: false } : {}),
         ...(tags ? { tags } : {}),
         ...(dates.expiresAt ? { expiresAt: dates.expiresAt } : {}),
         ...(dates.notBefore ? { notBefore: dates.notBefore } : {}),
@@ -457,6 +460,9 @@ export async function runVaultSet(opts: VaultSetOptions, flags: GlobalFlags, out
   if (expiresAt && notBefore && notBefore >= expiresAt) throw new UsageError("--not-before must be before --expires");
   const source = valueSource(opts, Deno.stdin.isTerminal());
   if (opts.wait && !opts.sync) throw new UsageError("--wait needs --sync");
+  if (opts.disabled && opts.sync) {
+    throw new UsageError("--disabled with --sync: a disabled version cannot be read, so nothing could follow it");
+  }
   if (opts.waitTimeout !== undefined && !opts.wait) throw new UsageError("--wait-timeout needs --wait");
   if (opts.store !== undefined && flags.allNamespaces) {
     throw new UsageError("--store names a SecretStore in one namespace: use -n, not -A");

@@ -54,6 +54,8 @@ export interface PushOptions {
   expiresAt?: Date;
   /** Not valid before (Key Vault's `nbf`). */
   notBefore?: Date;
+  /** `false`: the new version is written disabled (Key Vault serves it to nobody until enabled). */
+  enabled?: boolean;
 }
 
 /**

@@ -407,6 +407,7 @@ export class AzureKeyVaultClient implements SecretsClient {
       const res = await this.#single(() =>
         this.#client.setSecret(name, new TextDecoder().decode(value), {
           ...(options.contentType ? { contentType: options.contentType } : {}),
+          ...(options.enabled === false ? { enabled: false } : {}),
           ...(options.tags ? { tags: options.tags } : {}),
           ...(options.expiresAt ? { expiresOn: options.expiresAt } : {}),
           ...(options.notBefore ? { notBefore: options.notBefore } : {}),

@@ -166,6 +166,7 @@ class FakeClient implements SecretsClient {
       return {
         version: this.#vault.set(key, value, options.tags ?? {}, {
           ...(options.expiresAt ? { expiresAt: options.expiresAt } : {}),
+          ...(options.enabled === false ? { enabled: false } : {}),
         }),
       };
     });
