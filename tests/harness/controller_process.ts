@@ -69,6 +69,8 @@ export interface ControllerOptions {
   /** The emulator CA (NODE_EXTRA_CA_CERTS). */
   caCertPath: string;
   args?: string[];
+  /** Flags for `deno run` itself, before the bundle (`--inspect=127.0.0.1:9229`, `--v8-flags=...`): profiling. */
+  denoArgs?: string[];
   env?: Record<string, string>;
 }
 
@@ -114,6 +116,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       "--no-config",
       "--cached-only",
       ...CONTROLLER_PERMISSIONS,
+      ...(opts.denoArgs ?? []),
       bundlePath,
       `--kubeconfig=${opts.kubeconfig}`,
       `--metrics-addr=127.0.0.1:${port}`,
