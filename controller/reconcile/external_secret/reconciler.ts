@@ -136,8 +136,7 @@ export class ExternalSecretReconciler {
     const started = performance.now();
     try {
       if (found.metadata.deletionTimestamp) return await this.#finalize(found);
-      const es = await this.#withFinalizer(found);
-      return await this.#sync(es, key, resolved, signal);
+      return await this.#syncWithFinalizer(found, key, resolved, signal);
     } finally {
       const labels = { name: found.metadata.name!, namespace: found.metadata.namespace! };
       d.metrics.esReconcileDuration.set(labels, (performance.now() - started) * 1e6);
@@ -163,6 +162,30 @@ export class ExternalSecretReconciler {
         d.log.debug("finalizer patch raced the cache; reading the object again", { ...opts, name: es.metadata.name });
         es = await d.client.get(externalSecrets, es.metadata.name!, opts);
       }
+    }
+  }
+
+  /**
+   * Adds the finalizer while the sync runs, so that a first sync's Secret create goes out beside the finalizer patch
+   * (two round trips before Ready, not three). A Secret created new is owned by its ExternalSecret: should the
+   * ExternalSecret go before the finalizer lands, the garbage collector removes that Secret, as the finalizer would.
+   * Every other write, the status and the Events wait for the finalizer, and a reconcile never returns with the patch
+   * in flight (a failed patch fails the reconcile, as before).
+   */
+  async #syncWithFinalizer(
+    found: ExternalSecret,
+    key: ObjectKey,
+    resolved: Resolved,
+    signal?: AbortSignal,
+  ): Promise<Action> {
+    const finalizer = this.#withFinalizer(found);
+    finalizer.catch(() => {}); // awaited below, whatever the sync does
+    try {
+      const action = await this.#sync(found, key, resolved, finalizer, signal);
+      await finalizer;
+      return action;
+    } finally {
+      await finalizer.catch(() => {});
     }
   }
 
@@ -193,7 +216,13 @@ export class ExternalSecretReconciler {
     return plan.kind === "fail" ? awaitChange() : plan.next;
   }
 
-  async #sync(es: ExternalSecret, key: ObjectKey, resolved: Resolved, signal?: AbortSignal): Promise<Action> {
+  async #sync(
+    es: ExternalSecret,
+    key: ObjectKey,
+    resolved: Resolved,
+    finalizer: Promise<ExternalSecret>,
+    signal?: AbortSignal,
+  ): Promise<Action> {
     const d = this.#d;
     const now = d.now();
     const earlyMs = this.#early(es, key);
@@ -208,12 +237,12 @@ export class ExternalSecretReconciler {
       return this.#next(es, key);
     }
     const gate = await this.#storeGate(es, resolved, now);
-    if (gate) return "kind" in gate ? await this.#execute(es, gate, decision.reason) : gate;
+    if (gate) return "kind" in gate ? await this.#execute(es, gate, decision.reason, finalizer) : gate;
     const missing = planMissingMergeTarget(es, target, now, earlyMs);
-    if (missing) return await this.#execute(es, missing, decision.reason);
+    if (missing) return await this.#execute(es, missing, decision.reason, finalizer);
     const input = await this.#gather(es, key, resolved!, target, decision.fresh, signal);
     if ("requeueAfterMs" in input) return input;
-    if ("kind" in input) return await this.#execute(es, input, decision.reason);
+    if ("kind" in input) return await this.#execute(es, input, decision.reason, finalizer);
     // A create that finds an unmanaged Secret of that name plans again against it (takes it over, or refuses).
     const replan = (existing: Secret): Promise<Plan> =>
       planSync({
@@ -221,7 +250,7 @@ export class ExternalSecretReconciler {
         target: summarizeSecret(existing),
         ...(mergesInto(es) ? { targetData: secretDataBytes(existing) } : {}),
       });
-    return await this.#execute(es, await planSync(input), decision.reason, replan);
+    return await this.#execute(es, await planSync(input), decision.reason, finalizer, replan);
   }
 
   /** Whether the store can be used now: a failure plan, an Action to wait, or undefined to go on. */
@@ -339,14 +368,17 @@ export class ExternalSecretReconciler {
 
   /** Carries a plan out: the write, then the status and Events it gives; returns what comes next or throws. */
   async #execute(
-    es: ExternalSecret,
+    cached: ExternalSecret,
     planned: Plan,
     reason: string,
+    finalizer: Promise<ExternalSecret>,
     replan?: (existing: Secret) => Promise<Plan>,
   ): Promise<Action> {
     const d = this.#d;
-    const labels = { name: es.metadata.name!, namespace: es.metadata.namespace! };
+    const labels = { name: cached.metadata.name!, namespace: cached.metadata.namespace! };
     let plan = planned;
+    // Only a new Secret may be written before the finalizer is on (see #syncWithFinalizer).
+    let es = planned.kind === "write" && planned.write.op === "create" ? cached : await finalizer;
     if ((plan.kind === "write" || plan.kind === "noop") && plan.orphans) {
       try {
         await this.#deleteOrphans(es, plan.orphans);
@@ -357,7 +389,7 @@ export class ExternalSecretReconciler {
     if (plan.kind === "write") {
       this.#seeDerived(es, plan.write.secret);
       try {
-        plan = await this.#write(es, plan, replan);
+        plan = await this.#write(es, plan, replan, finalizer);
         // ESO stamps Ready once the Secret is written (markAsDone): a transition is the time of that write.
         plan = { ...plan, status: stampTransitions(es.status?.conditions, plan.status, d.now()) };
       } catch (e) {
@@ -378,6 +410,7 @@ export class ExternalSecretReconciler {
         }
       }
     }
+    es = await finalizer;
     // No secret value — nor a form of one — leaves through status or an Event, whatever an error quoted.
     const redact = d.redact ?? ((t: string): string => t);
     const conditions = plan.status.conditions?.map((c) => c.message ? { ...c, message: redact(c.message) } : c);
@@ -476,6 +509,7 @@ export class ExternalSecretReconciler {
     es: ExternalSecret,
     plan: Plan & { kind: "write" },
     replan?: (s: Secret) => Promise<Plan>,
+    finalizer?: Promise<unknown>,
   ): Promise<Plan> {
     const d = this.#d;
     const ns = es.metadata.namespace!;
@@ -487,6 +521,7 @@ export class ExternalSecretReconciler {
           return plan;
         } catch (e) {
           if (!isAlreadyExists(e) || !replan) throw e;
+          await finalizer; // taking over a Secret that exists needs the finalizer on first
           const again = await replan(await d.client.get(secrets, w.secret.metadata!.name!, { namespace: ns }));
           if (again.kind !== "write") return again;
           if (again.write.op === "create") throw e;
