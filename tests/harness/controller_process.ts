@@ -7,7 +7,7 @@
  */
 import { DEFAULT_VAULT_HOSTS } from "../../controller/providers/azure/endpoints.ts";
 import { findLeaks, reportLeaks } from "./leak_check.ts";
-import { TARGETS } from "../../tools/compile.ts";
+import { CONTROLLER_ENV, TARGETS } from "../../tools/compile.ts";
 import { freePort } from "./control_plane.ts";
 
 const REPO_ROOT = new URL("../../", import.meta.url);
@@ -129,7 +129,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       "--loglevel=debug",
       ...(opts.args ?? []),
     ],
-    env: { NODE_EXTRA_CA_CERTS: opts.caCertPath, NO_COLOR: "1", ...opts.env },
+    env: { ...CONTROLLER_ENV, NODE_EXTRA_CA_CERTS: opts.caCertPath, NO_COLOR: "1", ...opts.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
