@@ -310,6 +310,7 @@ async function main(opts: ScaleOptions): Promise<ScaleResult> {
     const { version } = az.setSecret("zaldre", keyName(0), keyValue(0, 2));
     tracker.expected[0] = btoa(keyValue(0, 2));
     const token = rotationToken(version);
+    const rotCpu0 = { apiserver: cpuSeconds(cpPids.apiserver), controller: cpuSeconds(controller.pid) };
     const tr = performance.now();
     await pool(sharers, CREATE_CONCURRENCY, (i) =>
       client.patch(
@@ -321,7 +322,11 @@ async function main(opts: ScaleOptions): Promise<ScaleResult> {
         { namespace: NS },
       ));
     const rotationSeconds = await until("rotated", tr, sharers.length, () => tracker.done(sharers, false), 120_000);
-    console.log(`rotation: ${sharers.length} sharers hold the new value after ${rotationSeconds.toFixed(2)} s`);
+    console.log(
+      `rotation: ${sharers.length} sharers hold the new value after ${rotationSeconds.toFixed(2)} s (CPU: ` +
+        `kube-apiserver ${(cpuSeconds(cpPids.apiserver) - rotCpu0.apiserver).toFixed(1)} s, controller ` +
+        `${(cpuSeconds(controller.pid) - rotCpu0.controller).toFixed(1)} s)`,
+    );
     const peakRssKb = procStatus(controller.pid, "VmHWM");
     peakHeap = Math.max(peakHeap, await scrape(controller, "process_heap_bytes"));
 
