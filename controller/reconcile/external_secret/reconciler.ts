@@ -87,6 +87,8 @@ export interface ExternalSecretDeps extends StoreCaches {
   changedAt: (key: ObjectKey) => number | undefined;
   /** Called when an ExternalSecret is gone, to drop what was kept about it. */
   forget?: (key: ObjectKey) => void;
+  /** Told the resourceVersion of each target Secret this controller wrote (its own watch event needs no reconcile). */
+  wroteSecret?: (key: ObjectKey, resourceVersion: string | undefined) => void;
   /** Told every value read from the provider (the logger scrubs them; see runtime/log.ts Redactor). */
   secretSeen?: (value: Uint8Array) => void;
   /**
@@ -514,11 +516,14 @@ export class ExternalSecretReconciler {
     const d = this.#d;
     const ns = es.metadata.namespace!;
     const w = plan.write;
+    const wrote = (s: Secret): Plan => {
+      d.wroteSecret?.(objectKey({ namespace: ns, name: w.secret.metadata!.name }), s.metadata?.resourceVersion);
+      return plan;
+    };
     switch (w.op) {
       case "create":
         try {
-          await d.client.create(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) });
-          return plan;
+          return wrote(await d.client.create(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) }));
         } catch (e) {
           if (!isAlreadyExists(e) || !replan) throw e;
           await finalizer; // taking over a Secret that exists needs the finalizer on first
@@ -528,16 +533,14 @@ export class ExternalSecretReconciler {
           return await this.#write(es, again);
         }
       case "update":
-        await d.client.replace(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) });
-        return plan;
+        return wrote(await d.client.replace(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) }));
       case "recreate": {
         const uid = d.targets.get(objectKey({ namespace: ns, name: w.secret.metadata!.name }))?.metadata.uid;
         await d.client.delete(secrets, w.secret.metadata!.name!, {
           namespace: ns,
           ...(uid ? { preconditions: { uid } } : {}),
         });
-        await d.client.create(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) });
-        return plan;
+        return wrote(await d.client.create(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) }));
       }
     }
   }
