@@ -97,6 +97,13 @@ export function program(): Command {
     .addOption(
       new Option("--log-format <format>", "json or text (klog's layout)").choices(["json", "text"]).default("json"),
     )
+    .addOption(
+      new Option(
+        "--enable-change-detection [bool]",
+        "periodic refreshes list a store's secret versions (a call per 25) and read only what changed, when that " +
+          "costs fewer Key Vault calls than reading every key",
+      ).argParser(bool).default(true),
+    )
     .option("--kv-requests-per-second <n>", "client-side limit of requests per Key Vault host", positiveInt, 100)
     .option("--kv-burst <n>", "burst of that limit", positiveInt, 200)
     .option("--azure-authority-host <url>", "Entra ID authority for every store (sovereign proxies, emulators)")
@@ -157,6 +164,7 @@ interface Flags {
   controllerClass: string;
   concurrent: number;
   enableFloodGate: boolean;
+  enableChangeDetection: boolean;
   storeRequeueInterval: number;
   expiryWarning: number;
   adoptionPolicy: "eso" | "strict";
@@ -228,7 +236,12 @@ async function main(args: string[]): Promise<number> {
     concurrency: f.concurrent,
     floodGate: f.enableFloodGate,
     storeRequeueMs: f.storeRequeueInterval,
-    sync: { expiryWarningMs: f.expiryWarning, adoption: f.adoptionPolicy, redact: (text) => redactor.redact(text) },
+    sync: {
+      expiryWarningMs: f.expiryWarning,
+      adoption: f.adoptionPolicy,
+      redact: (text) => redactor.redact(text),
+      changeDetection: f.enableChangeDetection,
+    },
     health: address(f.metricsAddr),
     ...(f.enableLeaderElection
       ? {

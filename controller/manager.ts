@@ -34,7 +34,7 @@ export interface ManagerOptions {
   floodGate: boolean;
   storeRequeueMs: number;
   /** `--expiry-warning`, `--adoption-policy`, and the scrubber of secret values for status and Event messages. */
-  sync?: Pick<ExternalSecretDeps, "expiryWarningMs" | "adoption" | "redact">;
+  sync?: Pick<ExternalSecretDeps, "expiryWarningMs" | "adoption" | "redact" | "changeDetection">;
   health: { hostname: string; port: number } | undefined;
   leaderElection?:
     & { id: string; namespace: string }

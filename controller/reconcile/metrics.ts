@@ -27,6 +27,8 @@ export interface ControllerMetrics {
   vaultThrottled: Counter;
   vaultWait: Histogram;
   readCache: Counter;
+  /** Beyond ESO: periodic refreshes by how they were checked (change detection). */
+  refreshReads: Counter;
 }
 
 /** Registers the metrics on `registry`. */
@@ -104,6 +106,13 @@ export function registerControllerMetrics(registry: Registry): ControllerMetrics
       help: "Provider reads asked for, by result: hit (a value already read was reused), shared (joined a read in " +
         "flight) or miss (read from the vault)",
       labelNames: ["result"],
+    }),
+    refreshReads: registry.counter({
+      name: "kv_operator_refresh_reads_total",
+      help: "Periodic refreshes of a Key Vault secret, by how it was checked: list (the store's listing showed it " +
+        "unchanged or it was read because it changed) or get (read again: change detection off, not worth it, or " +
+        "not possible)",
+      labelNames: ["mode"],
     }),
   };
 }

@@ -21,12 +21,13 @@ import { InvalidStoreError, NoSecretError } from "../../providers/provider.ts";
 import { ReportedError } from "../../runtime/controller.ts";
 import type { EventRecorder } from "../../runtime/events.ts";
 import type { Informer } from "../../runtime/informer.ts";
-import { type ObjectKey, objectKey, storeKey } from "../../runtime/keys.ts";
+import { type ObjectKey, objectKey, readKeyStore, storeKey } from "../../runtime/keys.ts";
 import type { Logger } from "../../runtime/log.ts";
 import { InFlightLimitError } from "../../runtime/rate_limiter.ts";
 import { type Action, awaitChange, requeue, TerminalError } from "../../runtime/work_queue.ts";
 import type { TemplateSources } from "../../template/mod.ts";
 import { getCondition, stampTransitions } from "../conditions.ts";
+import { ChangeDetector } from "../change_detection.ts";
 import { type FetchCache, refreshSpreadMs } from "../fetch_cache.ts";
 import { type ControllerMetrics, dropExternalSecretSeries, setConditionGauge } from "../metrics.ts";
 import {
@@ -106,6 +107,8 @@ export interface ExternalSecretDeps extends StoreCaches {
   /** Deterministic per-key jitter in [0, 1): spreads refreshes so a restart does not align them. */
   jitter: (key: string) => number;
   now: () => Date;
+  /** `--change-detection`: periodic refreshes list the store's versions and read only what changed. @default {true} */
+  changeDetection?: boolean;
 }
 
 type Resolved = ReturnType<typeof resolveStore>;
@@ -115,9 +118,19 @@ export class ExternalSecretReconciler {
   readonly #d: ExternalSecretDeps;
   /** The expiry series each ExternalSecret exports, so a changed or deleted one leaves no stale series. */
   readonly #expirySeries = new Map<ObjectKey, Record<string, string>[]>();
+  readonly #changes: ChangeDetector | undefined;
 
   constructor(deps: ExternalSecretDeps) {
     this.#d = deps;
+    if (deps.changeDetection === false) return;
+    this.#changes = new ChangeDetector({
+      onRead: (mode) => deps.metrics.refreshReads.inc({ mode }),
+      onFallback: (listKey, reason) =>
+        deps.log.info("change detection: reading this store's keys one by one for an hour", {
+          store: readKeyStore(listKey),
+          reason: reason === "too-long" ? "its listing has more pages than it has keys in use" : "its listing failed",
+        }),
+    });
   }
 
   /** Reconciles `namespace/name`. Throws to ask for a retry with back-off. */
@@ -289,7 +302,8 @@ export class ExternalSecretReconciler {
         client.endpoint ?? storeKey(resolved.ref.kind, resolved.ref.name, resolved.ref.namespace),
         signal,
       );
-      read = await readValues(reads, client, d.fetches, { now: now.getTime(), signal, seen: d.secretSeen })
+      const readOptions = { now: now.getTime(), signal, seen: d.secretSeen, changes: this.#changes };
+      read = await readValues(reads, client, d.fetches, readOptions)
         .finally(() => release?.());
     } catch (e) {
       // The vault's slots are all held by calls that are not answered: not this ExternalSecret's failure, so no
