@@ -4,6 +4,7 @@
  * @module
  */
 import { Command, InvalidArgumentError, Option } from "commander";
+import { FORCE_SYNC_ANNOTATION } from "./api/force_sync.ts";
 import { createKubeClient } from "./kube/mod.ts";
 import { TOKEN_EXCHANGE_AUDIENCE } from "./providers/azure/auth.ts";
 import { DEFAULT_AUTHORITY_HOSTS, DEFAULT_VAULT_HOSTS, parseHostPatterns } from "./providers/azure/endpoints.ts";
@@ -43,6 +44,19 @@ function hostPatterns(value: string): string[] {
 
 function audiences(value: string): string[] {
   return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+/**
+ * `--ignored-metadata-prefixes`: comma-separated key prefixes. One that would swallow ESO's force-sync annotation is
+ * refused: it would silently disable force-sync.
+ */
+function metadataPrefixes(value: string): string[] {
+  const prefixes = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const swallowing = prefixes.find((p) => FORCE_SYNC_ANNOTATION.startsWith(p));
+  if (swallowing) {
+    throw new InvalidArgumentError(`"${swallowing}" would also ignore ${FORCE_SYNC_ANNOTATION}: use a longer prefix`);
+  }
+  return prefixes;
 }
 
 function address(value: string): { hostname: string; port: number } | undefined {
@@ -103,6 +117,14 @@ export function program(): Command {
         "periodic refreshes list a store's secret versions (a call per 25) and read only what changed, when that " +
           "costs fewer Key Vault calls than reading every key",
       ).argParser(bool).default(true),
+    )
+    .addOption(
+      new Option(
+        "--ignored-metadata-prefixes <prefixes>",
+        "label/annotation key prefixes whose changes do not re-sync an ExternalSecret (GitOps tools' bookkeeping, " +
+          "e.g. kustomize.toolkit.fluxcd.io/,argocd.argoproj.io/); comma-separated; default none: every change " +
+          "re-syncs, as ESO",
+      ).argParser(metadataPrefixes).default([], "none"),
     )
     .option("--kv-requests-per-second <n>", "client-side limit of requests per Key Vault host", positiveInt, 100)
     .option("--kv-burst <n>", "burst of that limit", positiveInt, 200)
@@ -165,6 +187,7 @@ interface Flags {
   concurrent: number;
   enableFloodGate: boolean;
   enableChangeDetection: boolean;
+  ignoredMetadataPrefixes: string[];
   storeRequeueInterval: number;
   expiryWarning: number;
   adoptionPolicy: "eso" | "strict";
@@ -241,6 +264,7 @@ async function main(args: string[]): Promise<number> {
       adoption: f.adoptionPolicy,
       redact: (text) => redactor.redact(text),
       changeDetection: f.enableChangeDetection,
+      ignoredMetadataPrefixes: f.ignoredMetadataPrefixes,
     },
     health: address(f.metricsAddr),
     ...(f.enableLeaderElection

@@ -11,7 +11,7 @@ import { StoreClientCache } from "./providers/clients.ts";
 import { KubeCredentialSource } from "./providers/kube_credentials.ts";
 import { AzureKeyVaultProvider, type AzureProviderOptions } from "./providers/azure/provider.ts";
 import { externalSecretController } from "./reconcile/external_secret/controller.ts";
-import type { ExternalSecretDeps } from "./reconcile/external_secret/reconciler.ts";
+import type { SyncOptions } from "./reconcile/external_secret/reconciler.ts";
 import * as esoMetrics from "./reconcile/metrics.ts";
 import { secretStoreControllers } from "./reconcile/secret_store/controller.ts";
 import { EventRecorder } from "./runtime/events.ts";
@@ -33,8 +33,8 @@ export interface ManagerOptions {
   concurrency: number;
   floodGate: boolean;
   storeRequeueMs: number;
-  /** `--expiry-warning`, `--adoption-policy`, and the scrubber of secret values for status and Event messages. */
-  sync?: Pick<ExternalSecretDeps, "expiryWarningMs" | "adoption" | "redact" | "changeDetection">;
+  /** How ExternalSecrets sync (`--expiry-warning`, `--adoption-policy`, ...) and the scrubber of secret values. */
+  sync?: SyncOptions;
   health: { hostname: string; port: number } | undefined;
   leaderElection?:
     & { id: string; namespace: string }

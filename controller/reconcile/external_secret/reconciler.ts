@@ -107,9 +107,20 @@ export interface ExternalSecretDeps extends StoreCaches {
   /** Deterministic per-key jitter in [0, 1): spreads refreshes so a restart does not align them. */
   jitter: (key: string) => number;
   now: () => Date;
-  /** `--change-detection`: periodic refreshes list the store's versions and read only what changed. @default {true} */
+  /** `--enable-change-detection`: periodic refreshes list the store's versions, read only what changed. @default {true} */
   changeDetection?: boolean;
+  /**
+   * `--ignored-metadata-prefixes`: label/annotation keys whose changes are not a change of the ExternalSecret (GitOps
+   * tools' bookkeeping, ESO#3979). @default {[]} (ESO: every change counts)
+   */
+  ignoredMetadataPrefixes?: readonly string[];
 }
+
+/** The sync options the command line sets. */
+export type SyncOptions = Pick<
+  ExternalSecretDeps,
+  "expiryWarningMs" | "adoption" | "redact" | "changeDetection" | "ignoredMetadataPrefixes"
+>;
 
 type Resolved = ReturnType<typeof resolveStore>;
 
@@ -211,7 +222,8 @@ export class ExternalSecretReconciler {
     const now = d.now();
     const earlyMs = this.#early(es, key);
     const target = await this.#target(es);
-    const decision = decideRefresh(es, target, now, earlyMs);
+    const ignored = d.ignoredMetadataPrefixes ?? [];
+    const decision = decideRefresh(es, target, now, earlyMs, ignored);
     if (!decision.refresh) {
       d.log.debug("no refresh due", {
         namespace: es.metadata.namespace,
@@ -222,7 +234,7 @@ export class ExternalSecretReconciler {
     }
     const gate = await this.#storeGate(es, resolved, now);
     if (gate) return "kind" in gate ? await this.#execute(es, gate, decision.reason) : gate;
-    const missing = planMissingMergeTarget(es, target, now, earlyMs);
+    const missing = planMissingMergeTarget(es, target, now, earlyMs, ignored);
     if (missing) return await this.#execute(es, missing, decision.reason);
     const input = await this.#gather(es, key, resolved!, target, decision.fresh, signal);
     if ("requeueAfterMs" in input) return input;
@@ -346,6 +358,7 @@ export class ExternalSecretReconciler {
       now: new Date(read.fetchedAt),
       clock: d.now(),
       earlyMs: this.#early(es, key),
+      ...(d.ignoredMetadataPrefixes ? { ignoredMetadataPrefixes: d.ignoredMetadataPrefixes } : {}),
       ...(targetData ? { targetData } : {}),
       ...(templateSources ? { templateSources } : {}),
     };
