@@ -208,7 +208,7 @@ export function desiredChild(
 }
 
 /** JSON with object keys sorted: equal for equal values whatever the order the apiserver wrote them in. */
-function canonical(x: unknown): string {
+export function canonical(x: unknown): string {
   return JSON.stringify(
     x,
     (_k, v) =>
