@@ -1,6 +1,6 @@
 /**
  * `kubectl externalsecret where-used KEY [--store S | --cluster-store S]`: which ExternalSecrets (and
- * ClusterExternalSecrets, where that CRD is served) read Key Vault secret KEY, through which store, pinned or
+ * ClusterExternalSecrets, where that CRD is installed) read Key Vault secret KEY, through which store, pinned or
  * following the latest version, and whether they are Ready — in one cluster or across a fleet. The question asked
  * before a rotation.
  *
@@ -16,7 +16,7 @@ import { openSession } from "./session.ts";
 import { listAll, readiness, storeShort } from "./summary.ts";
 import { keyMatches } from "./vault_set.ts";
 
-/** A ClusterExternalSecret: an ExternalSecret spec stamped into selected namespaces (ESO's CRD; optional here). */
+/** A ClusterExternalSecret: an ExternalSecret spec stamped into selected namespaces (its CRD may be absent). */
 interface ClusterExternalSecret extends KubeObject {
   spec: { externalSecretSpec?: ExternalSecret["spec"]; externalSecretName?: string };
   status?: { conditions?: { type: string; status: string }[] };
@@ -103,7 +103,7 @@ async function referencesInCluster(
       ready: readiness(es).status,
     });
   }
-  // ClusterExternalSecrets are ESO's; this controller does not serve them, but a cluster running ESO may.
+  // ClusterExternalSecrets: served by this controller's CRDs and by ESO's; a cluster with neither has no such CRD.
   let cess: ClusterExternalSecret[] = [];
   try {
     cess = await listAll(client, clusterExternalSecrets);
