@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { type ExternalSecret, externalSecrets } from "../mod.ts";
-import { type KubeClient, type KubeObject, resourceType } from "../controller/kube/mod.ts";
+import { type ClusterExternalSecret, clusterExternalSecrets, type ExternalSecret, externalSecrets } from "../mod.ts";
+import type { KubeClient } from "../controller/kube/mod.ts";
 import { ExitCode, isCrdMissing, UsageError } from "./errors.ts";
 import { fleetContexts, fleetExitCode, forEachCluster, rerunIfInsecure, summaryLine } from "./fleet.ts";
 import { type GlobalFlags, requireOutput } from "./global.ts";
@@ -15,20 +15,6 @@ import { formatTable, type Output, RESULT_API_VERSION, toJson, toYaml } from "./
 import { openSession } from "./session.ts";
 import { listAll, readiness, storeShort } from "./summary.ts";
 import { keyMatches } from "./vault_set.ts";
-
-/** A ClusterExternalSecret: an ExternalSecret spec stamped into selected namespaces (its CRD may be absent). */
-interface ClusterExternalSecret extends KubeObject {
-  spec: { externalSecretSpec?: ExternalSecret["spec"]; externalSecretName?: string };
-  status?: { conditions?: { type: string; status: string }[] };
-}
-
-const clusterExternalSecrets = resourceType<ClusterExternalSecret>({
-  group: "external-secrets.io",
-  version: "v1",
-  plural: "clusterexternalsecrets",
-  kind: "ClusterExternalSecret",
-  namespaced: false,
-});
 
 /** One object that reads the key. */
 export interface Reference {
