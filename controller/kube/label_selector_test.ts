@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { labelSelectorMatches, labelSelectorProblem } from "./label_selector.ts";
+import { type LabelSelector, labelSelectorMatches, labelSelectorProblem } from "./label_selector.ts";
 
 Deno.test("label selectors: matchLabels and every requirement must hold; empty matches all", () => {
   const labels = { team: "a", env: "prod" };
@@ -7,7 +7,9 @@ Deno.test("label selectors: matchLabels and every requirement must hold; empty m
   assert.equal(labelSelectorMatches({}, {}), true);
   assert.equal(labelSelectorMatches({ matchLabels: { team: "a" } }, labels), true);
   assert.equal(labelSelectorMatches({ matchLabels: { team: "b" } }, labels), false);
-  const expr = (operator: string, values?: string[]) => ({ matchExpressions: [{ key: "env", operator, values }] });
+  const expr = (operator: string, values?: string[]): LabelSelector => ({
+    matchExpressions: [{ key: "env", operator, ...(values ? { values } : {}) }],
+  });
   assert.equal(labelSelectorMatches(expr("In", ["prod", "qa"]), labels), true);
   assert.equal(labelSelectorMatches(expr("In", ["qa"]), labels), false);
   assert.equal(labelSelectorMatches(expr("NotIn", ["prod"]), labels), false);
