@@ -86,6 +86,12 @@ export function program(): Command {
     .option("--store-requeue-interval <duration>", "how often stores are re-validated", duration, 5 * 60_000)
     .addOption(
       new Option(
+        "--enable-cluster-external-secret-reconciler [bool]",
+        "reconcile ClusterExternalSecrets (needs cluster-wide namespaces and ExternalSecrets: off with --namespace)",
+      ).argParser(bool).default(true),
+    )
+    .addOption(
+      new Option(
         "--adoption-policy <policy>",
         "which existing Secrets an ExternalSecret may take over: eso (any not owned by another controller, as ESO) or " +
           "strict (only ones annotated externalsecrets.kv-operator.io/allow-adoption=true)",
@@ -188,6 +194,7 @@ interface Flags {
   enableFloodGate: boolean;
   enableChangeDetection: boolean;
   ignoredMetadataPrefixes: string[];
+  enableClusterExternalSecretReconciler: boolean;
   storeRequeueInterval: number;
   expiryWarning: number;
   adoptionPolicy: "eso" | "strict";
@@ -258,6 +265,8 @@ async function main(args: string[]): Promise<number> {
     controllerClass: f.controllerClass,
     concurrency: f.concurrent,
     floodGate: f.enableFloodGate,
+    // ESO's chart turns it off with scoped RBAC; here the ExternalSecret cache sees one namespace only, so always.
+    clusterExternalSecrets: f.enableClusterExternalSecretReconciler && !f.namespace,
     storeRequeueMs: f.storeRequeueInterval,
     sync: {
       expiryWarningMs: f.expiryWarning,

@@ -23,6 +23,8 @@ export interface ControllerMetrics {
   clusterStoreCondition: Gauge;
   storeReconcileDuration: Gauge;
   clusterStoreReconcileDuration: Gauge;
+  cesCondition: Gauge;
+  cesReconcileDuration: Gauge;
   vaultRequests: Counter;
   vaultThrottled: Counter;
   vaultWait: Histogram;
@@ -83,6 +85,17 @@ export function registerControllerMetrics(registry: Registry): ControllerMetrics
     clusterStoreReconcileDuration: registry.gauge({
       name: "clustersecretstore_reconcile_duration",
       help: "The duration time to reconcile the Cluster Secret Store (nanoseconds)",
+      labelNames: ["name", "namespace"],
+    }),
+    // ESO's cesmetrics: a ClusterExternalSecret has no namespace ("" drops the label, as for ClusterSecretStores).
+    cesCondition: registry.gauge({
+      name: "clusterexternalsecret_status_condition",
+      help: "The status condition of a specific Cluster External Secret",
+      labelNames: ["name", "condition", "status"],
+    }),
+    cesReconcileDuration: registry.gauge({
+      name: "clusterexternalsecret_reconcile_duration",
+      help: "The duration time to reconcile the Cluster External Secret (nanoseconds)",
       labelNames: ["name", "namespace"],
     }),
     vaultRequests: registry.counter({
