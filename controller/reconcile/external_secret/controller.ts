@@ -29,30 +29,46 @@ export const BY_TARGET = "target";
 /** Index of ExternalSecrets by the store they use ({@link storeKey}). */
 export const BY_STORE = "store";
 
-/** ESO's ExternalSecret predicate: metadata that is not status changed. */
-export function esChanged(old: ExternalSecret | undefined, cur: ExternalSecret): boolean {
+/**
+ * ESO's ExternalSecret predicate: metadata that is not status changed — less labels and annotations whose keys start
+ * with one of `ignoredPrefixes` (`--ignored-metadata-prefixes`).
+ */
+export function esChanged(
+  old: ExternalSecret | undefined,
+  cur: ExternalSecret,
+  ignoredPrefixes: readonly string[] = [],
+): boolean {
   if (!old) return true;
   const a = old.metadata;
   const b = cur.metadata;
+  const kept = (m: Record<string, string> | undefined): [string, string][] =>
+    Object.entries(m ?? {}).filter(([k]) => !ignoredPrefixes.some((p) => k.startsWith(p))).sort(byKey);
   return a.generation !== b.generation || a.deletionTimestamp !== b.deletionTimestamp ||
-    JSON.stringify([a.labels, a.annotations, a.finalizers]) !== JSON.stringify([b.labels, b.annotations, b.finalizers]);
+    JSON.stringify([kept(a.labels), kept(a.annotations), a.finalizers]) !==
+      JSON.stringify([kept(b.labels), kept(b.annotations), b.finalizers]);
 }
+
+const byKey = (x: [string, string], y: [string, string]): number => x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0;
 
 /**
  * The only change is our finalizer being added (our own first write, or anyone's): nothing to reconcile, so its
  * watch event does not run the ExternalSecret again (ESO's predicate lets it through; that second run reads and
  * writes nothing).
  */
-export function onlyFinalizerAdded(old: ExternalSecret | undefined, cur: ExternalSecret): boolean {
+export function onlyFinalizerAdded(
+  old: ExternalSecret | undefined,
+  cur: ExternalSecret,
+  ignoredPrefixes: readonly string[] = [],
+): boolean {
   const before = old?.metadata.finalizers ?? [];
   const after = cur.metadata.finalizers ?? [];
   if (!old || before.includes(FINALIZER) || !after.includes(FINALIZER)) return false;
   const rest = after.filter((f) => f !== FINALIZER);
-  const a = old.metadata;
-  const b = cur.metadata;
-  return rest.length === before.length && rest.every((f, i) => f === before[i]) &&
-    a.generation === b.generation && a.deletionTimestamp === b.deletionTimestamp &&
-    JSON.stringify([a.labels, a.annotations]) === JSON.stringify([b.labels, b.annotations]);
+  if (rest.length !== before.length || rest.some((f, i) => f !== before[i])) return false;
+  // Nothing else changed: ESO's predicate sees no change once our finalizer is taken out again.
+  const { finalizers: _, ...meta } = cur.metadata;
+  const asBefore = old.metadata.finalizers ? { ...meta, finalizers: old.metadata.finalizers } : meta;
+  return !esChanged(old, { ...cur, metadata: asBefore }, ignoredPrefixes);
 }
 
 /** A store's change worth re-checking its ExternalSecrets: spec (generation) or Ready condition. */
@@ -162,7 +178,9 @@ export function externalSecretController(o: ExternalSecretControllerOptions): Co
       informer: o.externalSecrets,
       key: (es) => objectKey(es.metadata),
       predicate: (c) => {
-        const changed = c.type === "apply" && esChanged(c.old, c.object) && !onlyFinalizerAdded(c.old, c.object);
+        const ignored = o.ignoredMetadataPrefixes;
+        const changed = c.type === "apply" && esChanged(c.old, c.object, ignored) &&
+          !onlyFinalizerAdded(c.old, c.object, ignored);
         if (changed) {
           const token = c.object.metadata.annotations?.[FORCE_SYNC_ANNOTATION];
           const forcedByOther = token !== c.old?.metadata.annotations?.[FORCE_SYNC_ANNOTATION] &&
