@@ -35,6 +35,19 @@ export const TARGETS: Record<string, { entry: string; output: string; permission
   },
 };
 
+/**
+ * glibc malloc settings the controller runs with (the image sets them; a binary run by hand needs them in its
+ * environment, as `deno compile` cannot carry them): one arena instead of one per thread, freed memory given back
+ * above 64 KiB at the top of the heap, and allocations of 32 KiB or more mapped on their own so that they go back to
+ * the system when freed. Glibc's defaults kept freed memory of a sync burst resident: 1,000 ExternalSecrets peaked at
+ * 167 MB without them, 147 MB with them (`docs/benchmarks.md`).
+ */
+export const CONTROLLER_ENV: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: "1",
+  MALLOC_TRIM_THRESHOLD_: "65536",
+  MALLOC_MMAP_THRESHOLD_: "32768",
+};
+
 async function run(args: string[], cwd: string): Promise<{ ok: boolean; stderr: string }> {
   const r = await new Deno.Command(Deno.execPath(), { args, cwd, stdout: "inherit", stderr: "piped" }).output();
   const stderr = new TextDecoder().decode(r.stderr);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { TARGETS } from "./compile.ts";
+import { CONTROLLER_ENV, TARGETS } from "./compile.ts";
 import { IMAGE_USER, imageEntrypoint, parseLdd } from "./image.ts";
 
 Deno.test("parseLdd: the libraries and the loader, not the vDSO", () => {
@@ -27,6 +27,10 @@ Deno.test("deploy/Dockerfile: each target's entrypoint and user are what tools/i
     const entry = /^ENTRYPOINT (\[.*\])$/m.exec(stage)?.[1];
     assert.deepEqual(JSON.parse(entry ?? "null"), imageEntrypoint(variant), variant);
     assert.match(stage, new RegExp(`^USER ${IMAGE_USER}$`, "m"));
+    const env = Object.fromEntries(
+      [...stage.matchAll(/^ENV (.*)$/gm)].flatMap((m) => m[1]!.split(" ").map((kv) => kv.split("=", 2))),
+    );
+    for (const [k, v] of Object.entries(CONTROLLER_ENV)) assert.equal(env[k], v, `${variant}: ENV ${k}`);
     for (const label of ["version", "revision", "source"]) {
       assert.match(stage, new RegExp(`org\\.opencontainers\\.image\\.${label}=\\$`), `${variant}: ${label} label`);
     }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { interned } from "../runtime/intern.ts";
 import type { ExternalSecret } from "../api/types.ts";
 import type { ObjectMeta, Secret } from "../kube/types.ts";
 import { refreshInterval } from "../api/defaults.ts";
@@ -56,27 +57,29 @@ export interface TargetSecret {
   /** ESO's hash of the Secret's current data. */
   dataHash: string;
   /** The data's key names (for status output; not the values). */
-  keys: string[];
+  keys: readonly string[];
   /**
    * What each ExternalSecret's field manager (`externalsecrets.external-secrets.io/<name>`) owns, from
-   * `managedFields`: ESO drops what it wrote before it writes again, so keys it no longer provides go away.
+   * `managedFields`: ESO drops what it wrote before it writes again, so keys it no longer provides go away. A list,
+   * not a record keyed by manager: one object shape for every cached Secret, however many ExternalSecrets.
    */
-  owned?: Record<string, OwnedKeys>;
+  owned?: readonly OwnedKeys[];
 }
 
 /** Key names a field manager owns in a Secret. */
 export interface OwnedKeys {
-  data: string[];
-  labels: string[];
-  annotations: string[];
+  manager: string;
+  data: readonly string[];
+  labels: readonly string[];
+  annotations: readonly string[];
 }
 
 const ESO_MANAGER_PREFIX = "externalsecrets.external-secrets.io/";
 
 /** The data, label and annotation keys each ESO field manager owns (`managedFields[].fieldsV1`). */
-export function ownedKeys(managedFields: unknown): Record<string, OwnedKeys> | undefined {
+export function ownedKeys(managedFields: unknown): OwnedKeys[] | undefined {
   if (!Array.isArray(managedFields)) return undefined;
-  let out: Record<string, OwnedKeys> | undefined;
+  const byManager = new Map<string, { data: string[]; labels: string[]; annotations: string[] }>();
   const names = (fields: unknown): string[] =>
     fields && typeof fields === "object"
       ? Object.keys(fields).filter((k) => k.startsWith("f:")).map((k) => k.slice(2))
@@ -85,25 +88,47 @@ export function ownedKeys(managedFields: unknown): Record<string, OwnedKeys> | u
     if (!entry?.manager?.startsWith(ESO_MANAGER_PREFIX)) continue;
     const f = entry.fieldsV1 ?? {};
     const meta = (f["f:metadata"] ?? {}) as Record<string, unknown>;
-    out ??= {};
-    const o = out[entry.manager] ??= { data: [], labels: [], annotations: [] };
+    let o = byManager.get(entry.manager);
+    if (!o) byManager.set(entry.manager, o = { data: [], labels: [], annotations: [] });
     o.data.push(...names(f["f:data"]));
     o.labels.push(...names(meta["f:labels"]));
     o.annotations.push(...names(meta["f:annotations"]));
   }
-  return out;
+  if (byManager.size === 0) return undefined;
+  // Most Secrets of one shape own the same key names: one shared copy of each list.
+  return [...byManager].map(([manager, o]) => ({
+    manager,
+    data: interned.list(o.data),
+    labels: interned.list(o.labels),
+    annotations: interned.list(o.annotations),
+  }));
 }
 
-/** Shrinks a Secret to a {@link TargetSecret}. */
+/**
+ * Shrinks a Secret to a {@link TargetSecret}. Values that repeat across Secrets (namespace, type, owner kinds, key
+ * names) are shared copies, and the data hash is the annotation's own string when they agree: at 10,000 Secrets a
+ * summary is half the size it was with `JSON.parse`'s copies.
+ */
 export function summarizeSecret(secret: Secret): TargetSecret {
   const { managedFields, ...metadata } = secret.metadata ?? {};
   const owned = ownedKeys(managedFields);
+  if (metadata.namespace !== undefined) metadata.namespace = interned.string(metadata.namespace);
+  const refs = metadata.ownerReferences;
+  if (refs) {
+    metadata.ownerReferences = refs.map((r) => ({
+      ...r,
+      apiVersion: interned.string(r.apiVersion),
+      kind: interned.string(r.kind),
+    }));
+  }
+  const hash = dataHash(secretDataBytes(secret));
+  const annotated = metadata.annotations?.[ANNOTATION_DATA_HASH];
   return {
     metadata,
-    ...(secret.type !== undefined ? { type: secret.type } : {}),
+    ...(secret.type !== undefined ? { type: interned.string(secret.type) } : {}),
     ...(secret.immutable ? { immutable: true } : {}),
-    dataHash: dataHash(secretDataBytes(secret)),
-    keys: Object.keys(secret.data ?? {}).sort(),
+    dataHash: annotated === hash ? annotated : hash,
+    keys: interned.list(Object.keys(secret.data ?? {}).sort()),
     ...(owned ? { owned } : {}),
   };
 }

@@ -21,6 +21,43 @@ export type InformerChange<S> =
   | { type: "apply"; object: S; old: S | undefined }
   | { type: "delete"; object: S };
 
+/**
+ * A secondary index: value → the keys of the objects that yield it. Most values name one object (an ExternalSecret's
+ * target Secret): that key is held as it is, and a Set only once a second one shares the value — a Set per object
+ * was most of an index's memory.
+ */
+export class KeyIndex {
+  readonly #m = new Map<string, ObjectKey | Set<ObjectKey>>();
+
+  add(value: string, key: ObjectKey): void {
+    const have = this.#m.get(value);
+    if (have === undefined) this.#m.set(value, key);
+    else if (typeof have === "string") {
+      if (have !== key) this.#m.set(value, new Set([have, key]));
+    } else have.add(key);
+  }
+
+  delete(value: string, key: ObjectKey): void {
+    const have = this.#m.get(value);
+    if (have === key) this.#m.delete(value);
+    else if (have !== undefined && typeof have !== "string") {
+      have.delete(key);
+      if (have.size === 1) this.#m.set(value, have.values().next().value!);
+    }
+  }
+
+  /** The keys under `value` (a new array). */
+  get(value: string): ObjectKey[] {
+    const have = this.#m.get(value);
+    return have === undefined ? [] : typeof have === "string" ? [have] : [...have];
+  }
+
+  /** Distinct values indexed. */
+  get size(): number {
+    return this.#m.size;
+  }
+}
+
 /** Options of {@link Informer}. */
 export interface InformerOptions<T extends KubeObject, S> {
   namespace?: string;
@@ -43,7 +80,7 @@ export class Informer<
   #store = new Map<ObjectKey, S>();
   readonly #listeners: ((change: InformerChange<S>) => void)[] = [];
   readonly #indexers = new Map<string, (s: S) => string[]>();
-  readonly #indexes = new Map<string, Map<string, Set<ObjectKey>>>();
+  readonly #indexes = new Map<string, KeyIndex>();
   #watcher: Watcher<T> | undefined;
   #synced = false;
 
@@ -87,12 +124,12 @@ export class Informer<
   /** Adds a secondary index; call before {@link Informer.start}. */
   addIndex(name: string, fn: (s: S) => string[]): void {
     this.#indexers.set(name, fn);
-    this.#indexes.set(name, new Map());
+    this.#indexes.set(name, new KeyIndex());
   }
 
   /** Keys of the objects whose index `name` yields `value`. */
   keysBy(name: string, value: string): ObjectKey[] {
-    return [...(this.#indexes.get(name)?.get(value) ?? [])];
+    return this.#indexes.get(name)?.get(value) ?? [];
   }
 
   #index(key: ObjectKey, obj: S | undefined, add: boolean): void {
@@ -100,14 +137,8 @@ export class Informer<
     for (const [name, fn] of this.#indexers) {
       const idx = this.#indexes.get(name)!;
       for (const value of fn(obj)) {
-        let set = idx.get(value);
-        if (add) {
-          if (!set) idx.set(value, set = new Set());
-          set.add(key);
-        } else if (set) {
-          set.delete(key);
-          if (set.size === 0) idx.delete(value);
-        }
+        if (add) idx.add(value, key);
+        else idx.delete(value, key);
       }
     }
   }

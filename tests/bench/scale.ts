@@ -131,6 +131,17 @@ async function denoBaselineMb(): Promise<number> {
   return Math.round(kb / 1024);
 }
 
+/** The 1-minute load average (the machine is shared: times vary with it, counts and memory do not). */
+function loadAverage(): number {
+  return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+}
+
+/** The control plane's process ids (written by `startControlPlane` beside its kubeconfig). */
+function controlPlanePids(dir: string): { apiserver: number; etcd: number } {
+  const s = JSON.parse(Deno.readTextFileSync(`${dir}/state.json`)) as { apiserverPid: number; etcdPid: number };
+  return { apiserver: s.apiserverPid, etcd: s.etcdPid };
+}
+
 async function commit(): Promise<string> {
   const root = new URL("../../", import.meta.url).pathname;
   const head = await run("git", ["-C", root, "rev-parse", "--short", "HEAD"]);
@@ -257,18 +268,23 @@ async function main(opts: ScaleOptions): Promise<ScaleResult> {
         authorityHost: az.authorityHost,
         caCertPath: az.caCertPath,
         args: ["--loglevel=info", ...opts.controllerArgs],
+        denoArgs: opts.denoArgs,
         env: opts.controllerEnv,
       });
     // Bundle first so that bundling is not part of readySeconds.
     await bundle("controller/main.ts", "kv-operator");
 
     const seq0 = az.counters().lastSeq;
+    const cpPids = controlPlanePids(cp.dir);
+    const cpCpu0 = { apiserver: cpuSeconds(cpPids.apiserver), etcd: cpuSeconds(cpPids.etcd) };
+    const loads: number[] = [loadAverage()];
     const t0 = performance.now();
     let controller = await spawn();
     controllers.push(controller);
     console.log(`controller ready (caches synced) after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     let peakHeap = 0;
     const mem = (): string => {
+      loads.push(loadAverage());
       const kb = (f: string): number => Math.round(procStatus(controller.pid, f) / 1024);
       return ` | controller RSS ${kb("VmRSS")} MB (anon ${kb("RssAnon")}, file ${kb("RssFile")}), peak ${
         kb("VmHWM")
@@ -277,6 +293,9 @@ async function main(opts: ScaleOptions): Promise<ScaleResult> {
     };
     const readySeconds = await until("Ready with the right data", t0, opts.n, () => tracker.done(), 30 * 60_000, mem);
     const cpu = cpuSeconds(controller.pid);
+    const apiserverCpu = cpuSeconds(cpPids.apiserver) - cpCpu0.apiserver;
+    const etcdCpu = cpuSeconds(cpPids.etcd) - cpCpu0.etcd;
+    loads.push(loadAverage());
     const kv = kvCounts(az, seq0);
     const kvStatus = az.counters({ service: "keyvault", afterSeq: seq0 }).byStatus;
     console.log(`Key Vault requests by status until Ready: ${JSON.stringify(kvStatus)}`);
@@ -291,6 +310,7 @@ async function main(opts: ScaleOptions): Promise<ScaleResult> {
     const { version } = az.setSecret("zaldre", keyName(0), keyValue(0, 2));
     tracker.expected[0] = btoa(keyValue(0, 2));
     const token = rotationToken(version);
+    const rotCpu0 = { apiserver: cpuSeconds(cpPids.apiserver), controller: cpuSeconds(controller.pid) };
     const tr = performance.now();
     await pool(sharers, CREATE_CONCURRENCY, (i) =>
       client.patch(
@@ -302,7 +322,11 @@ async function main(opts: ScaleOptions): Promise<ScaleResult> {
         { namespace: NS },
       ));
     const rotationSeconds = await until("rotated", tr, sharers.length, () => tracker.done(sharers, false), 120_000);
-    console.log(`rotation: ${sharers.length} sharers hold the new value after ${rotationSeconds.toFixed(2)} s`);
+    console.log(
+      `rotation: ${sharers.length} sharers hold the new value after ${rotationSeconds.toFixed(2)} s (CPU: ` +
+        `kube-apiserver ${(cpuSeconds(cpPids.apiserver) - rotCpu0.apiserver).toFixed(1)} s, controller ` +
+        `${(cpuSeconds(controller.pid) - rotCpu0.controller).toFixed(1)} s)`,
+    );
     const peakRssKb = procStatus(controller.pid, "VmHWM");
     peakHeap = Math.max(peakHeap, await scrape(controller, "process_heap_bytes"));
 
@@ -325,6 +349,9 @@ async function main(opts: ScaleOptions): Promise<ScaleResult> {
       heapMb: Math.round(peakHeap / 1024 / 1024),
       denoBaselineRssMb: 0,
       apiserverWrites,
+      apiserverCpuSeconds: round(apiserverCpu, 1),
+      etcdCpuSeconds: round(etcdCpu, 1),
+      loadAverage: { mean: round(loads.reduce((a, b) => a + b, 0) / loads.length, 1), max: Math.max(...loads) },
     };
 
     // Before the first periodic refresh is due (one interval after the first syncs), so nothing is legitimately due.

@@ -29,6 +29,8 @@ export interface ScaleOptions {
   controllerEnv: Record<string, string>;
   /** Extra flags for the controller (`--controller-arg=--concurrent=20`), to compare settings. */
   controllerArgs: string[];
+  /** Extra flags for the controller's `deno run` (`--deno-arg=--inspect=127.0.0.1:9229`), to profile it. */
+  denoArgs: string[];
 }
 
 /** The result, with the field names of issue 14 (`restart*` only with `--restart`). */
@@ -65,6 +67,11 @@ export interface ScaleResult {
   denoBaselineRssMb: number;
   /** Of `apiserverRequests`, those that were not GET (creates, patches, updates). */
   apiserverWrites: number;
+  /** CPU seconds of kube-apiserver and etcd until everything was Ready (the other side of each round trip). */
+  apiserverCpuSeconds: number;
+  etcdCpuSeconds: number;
+  /** The machine's 1-minute load average while the controller brought everything to Ready: mean and highest. */
+  loadAverage: { mean: number; max: number };
   restartSeconds?: number;
   restartKvCalls?: number;
   restartApiserverWrites?: number;
@@ -73,7 +80,7 @@ export interface ScaleResult {
 /** The usage line. */
 export const USAGE = "usage: deno task bench:scale [--n 10000] [--keys 100] [--interval 1m] [--noise-secrets M] " +
   "[--restart] [--skip-steady] [--json FILE] [--keep-logs DIR] [--controller-arg=FLAG ...] " +
-  "[--controller-env=NAME=VALUE ...]";
+  "[--controller-env=NAME=VALUE ...] [--deno-arg=FLAG ...]";
 
 function positive(flag: string, value: string | undefined, min = 1): number {
   const n = Number(value);
@@ -95,6 +102,7 @@ export function parseScaleArgs(args: readonly string[]): ScaleOptions {
     skipSteady: false,
     controllerArgs: [],
     controllerEnv: {},
+    denoArgs: [],
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -155,6 +163,12 @@ export function parseScaleArgs(args: readonly string[]): ScaleOptions {
         o.controllerArgs.push(v);
         break;
       }
+      case "--deno-arg": {
+        const v = value();
+        if (!v) throw new Error(`--deno-arg expects a flag such as --inspect=127.0.0.1:9229\n${USAGE}`);
+        o.denoArgs.push(v);
+        break;
+      }
       default:
         throw new Error(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
     }
@@ -184,6 +198,9 @@ export function resultJson(r: ScaleResult): string {
     heapMb: r.heapMb,
     denoBaselineRssMb: r.denoBaselineRssMb,
     apiserverWrites: r.apiserverWrites,
+    apiserverCpuSeconds: r.apiserverCpuSeconds,
+    etcdCpuSeconds: r.etcdCpuSeconds,
+    loadAverage: r.loadAverage,
   };
   if (r.restartSeconds !== undefined) ordered["restartSeconds"] = r.restartSeconds;
   if (r.restartKvCalls !== undefined) ordered["restartKvCalls"] = r.restartKvCalls;
@@ -219,7 +236,11 @@ export function resultTable(r: ScaleResult): string {
     ["readySeconds (spawn → all Ready, data right)", r.readySeconds.toFixed(1)],
     ["ceilingSeconds (bare client, n Secrets)", r.ceilingSeconds.toFixed(1)],
     ["peakRssMb (VmHWM) / heap at end / deno baseline", `${r.peakRssMb} / ${r.heapMb} / ${r.denoBaselineRssMb}`],
-    ["cpuSeconds", r.cpuSeconds.toFixed(1)],
+    [
+      "cpuSeconds: controller / kube-apiserver / etcd",
+      `${r.cpuSeconds.toFixed(1)} / ${r.apiserverCpuSeconds.toFixed(1)} / ${r.etcdCpuSeconds.toFixed(1)}`,
+    ],
+    ["load average while syncing: mean / max", `${r.loadAverage.mean.toFixed(1)} / ${r.loadAverage.max.toFixed(1)}`],
     ["kvGets / kvLists / tokenRequests", `${r.kvGets} / ${r.kvLists} / ${r.tokenRequests}`],
     ["apiserverRequests (writes)", `${r.apiserverRequests} (${r.apiserverWrites})`],
     ["steadyKvCallsPerWindow", r.steadyKvCallsPerWindow === null ? "skipped" : String(r.steadyKvCallsPerWindow)],

@@ -36,6 +36,9 @@ const sample: ScaleResult = {
   heapMb: 40,
   denoBaselineRssMb: 39,
   apiserverWrites: 2004,
+  apiserverCpuSeconds: 6.5,
+  etcdCpuSeconds: 1.5,
+  loadAverage: { mean: 3.2, max: 4.1 },
 };
 
 Deno.test("scale bench: defaults are the issue's scenario", () => {
@@ -65,6 +68,7 @@ Deno.test("scale bench: flags in both spellings", () => {
     "--controller-env=MALLOC_ARENA_MAX=2",
     "--keep-logs",
     "/tmp/x",
+    "--deno-arg=--inspect=127.0.0.1:9229",
   ]);
   assert.deepEqual(o, {
     n: 200,
@@ -78,6 +82,7 @@ Deno.test("scale bench: flags in both spellings", () => {
     controllerArgs: ["--concurrent=20"],
     controllerEnv: { MALLOC_ARENA_MAX: "2" },
     keepLogs: "/tmp/x",
+    denoArgs: ["--inspect=127.0.0.1:9229"],
   });
   assert.throws(() => parseScaleArgs(["--controller-env=oops"]), /NAME=VALUE/);
 });
@@ -99,6 +104,10 @@ Deno.test("scale bench: the JSON holds the issue's fields by name, in its order,
   assert.deepEqual(Object.keys(parsed).slice(0, ISSUE_FIELDS.length), ISSUE_FIELDS);
   assert.equal(parsed.readySeconds, 4.2);
   assert.equal(parsed.commit, "abc1234");
+  assert.deepEqual([parsed.apiserverCpuSeconds, parsed.etcdCpuSeconds, parsed.loadAverage], [6.5, 1.5, {
+    mean: 3.2,
+    max: 4.1,
+  }]);
   assert.ok(!("restartSeconds" in parsed), "restart fields only after --restart");
   const restarted = JSON.parse(
     resultJson({ ...sample, restartSeconds: 1.5, restartKvCalls: 0, restartApiserverWrites: 0 }),
@@ -110,7 +119,19 @@ Deno.test("scale bench: the JSON holds the issue's fields by name, in its order,
 
 Deno.test("scale bench: the table shows every figure and holds each against its target", () => {
   const table = resultTable(sample);
-  for (const text of ["1000 / 100", "4.2", "1.3", "120 / 40 / 39", "101 / 0 / 1", "3012 (2004)", "abc1234"]) {
+  for (
+    const text of [
+      "1000 / 100",
+      "4.2",
+      "1.3",
+      "120 / 40 / 39",
+      "101 / 0 / 1",
+      "3012 (2004)",
+      "abc1234",
+      "3.1 / 6.5 / 1.5",
+      "3.2 / 4.1",
+    ]
+  ) {
     assert.ok(table.includes(text), `table lacks ${text}:\n${table}`);
   }
   const t = targets(sample);

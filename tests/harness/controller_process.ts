@@ -7,7 +7,7 @@
  */
 import { DEFAULT_VAULT_HOSTS } from "../../controller/providers/azure/endpoints.ts";
 import { findLeaks, reportLeaks } from "./leak_check.ts";
-import { TARGETS } from "../../tools/compile.ts";
+import { CONTROLLER_ENV, TARGETS } from "../../tools/compile.ts";
 import { freePort } from "./control_plane.ts";
 
 const REPO_ROOT = new URL("../../", import.meta.url);
@@ -69,6 +69,8 @@ export interface ControllerOptions {
   /** The emulator CA (NODE_EXTRA_CA_CERTS). */
   caCertPath: string;
   args?: string[];
+  /** Flags for `deno run` itself, before the bundle (`--inspect=127.0.0.1:9229`, `--v8-flags=...`): profiling. */
+  denoArgs?: string[];
   env?: Record<string, string>;
 }
 
@@ -114,6 +116,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       "--no-config",
       "--cached-only",
       ...CONTROLLER_PERMISSIONS,
+      ...(opts.denoArgs ?? []),
       bundlePath,
       `--kubeconfig=${opts.kubeconfig}`,
       `--metrics-addr=127.0.0.1:${port}`,
@@ -126,7 +129,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       "--loglevel=debug",
       ...(opts.args ?? []),
     ],
-    env: { NODE_EXTRA_CA_CERTS: opts.caCertPath, NO_COLOR: "1", ...opts.env },
+    env: { ...CONTROLLER_ENV, NODE_EXTRA_CA_CERTS: opts.caCertPath, NO_COLOR: "1", ...opts.env },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

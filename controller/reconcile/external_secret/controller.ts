@@ -22,7 +22,7 @@ import type { Registry } from "../../runtime/metrics.ts";
 import { type StoreClientCache, storeRefOf } from "../../providers/clients.ts";
 import { getCondition } from "../conditions.ts";
 import type { TargetSecret } from "../refresh.ts";
-import { type ExternalSecretDeps, ExternalSecretReconciler, indexTargets } from "./reconciler.ts";
+import { type ExternalSecretDeps, ExternalSecretReconciler, FINALIZER, indexTargets } from "./reconciler.ts";
 
 /** Index of ExternalSecrets by the target Secret they write (`namespace/name`). */
 export const BY_TARGET = "target";
@@ -49,6 +49,27 @@ export function esChanged(
 }
 
 const byKey = (x: [string, string], y: [string, string]): number => x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0;
+
+/**
+ * The only change is our finalizer being added (our own first write, or anyone's): nothing to reconcile, so its
+ * watch event does not run the ExternalSecret again (ESO's predicate lets it through; that second run reads and
+ * writes nothing).
+ */
+export function onlyFinalizerAdded(
+  old: ExternalSecret | undefined,
+  cur: ExternalSecret,
+  ignoredPrefixes: readonly string[] = [],
+): boolean {
+  const before = old?.metadata.finalizers ?? [];
+  const after = cur.metadata.finalizers ?? [];
+  if (!old || before.includes(FINALIZER) || !after.includes(FINALIZER)) return false;
+  const rest = after.filter((f) => f !== FINALIZER);
+  if (rest.length !== before.length || rest.some((f, i) => f !== before[i])) return false;
+  // Nothing else changed: ESO's predicate sees no change once our finalizer is taken out again.
+  const { finalizers: _, ...meta } = cur.metadata;
+  const asBefore = old.metadata.finalizers ? { ...meta, finalizers: old.metadata.finalizers } : meta;
+  return !esChanged(old, { ...cur, metadata: asBefore }, ignoredPrefixes);
+}
 
 /** A store's change worth re-checking its ExternalSecrets: spec (generation) or Ready condition. */
 export function storeChanged(
@@ -121,10 +142,14 @@ export function externalSecretController(o: ExternalSecretControllerOptions): Co
   // the ExternalSecrets it force-syncs share one read.
   const changedAt = new Map<ObjectKey, number>();
   const rotations = new RotationClock();
+  // The resourceVersion of each target Secret as our last write left it: that write's own watch event is not a
+  // change to reconcile (the Secret is exactly what the sync wrote; anyone else's write has another version).
+  const written = new Map<ObjectKey, string>();
   const reconciler = new ExternalSecretReconciler({
     ...o,
     changedAt: (key) => changedAt.get(key),
     forget: (key) => changedAt.delete(key),
+    wroteSecret: (key, rv) => rv ? written.set(key, rv) : written.delete(key),
     credentialsOf: (ns, name) => {
       const ss = o.secretStores.keysBy(BY_CREDENTIALS, `${ns}/${name}`)[0];
       if (ss) return `SecretStore ${ss}`;
@@ -153,7 +178,9 @@ export function externalSecretController(o: ExternalSecretControllerOptions): Co
       informer: o.externalSecrets,
       key: (es) => objectKey(es.metadata),
       predicate: (c) => {
-        const changed = c.type === "apply" && esChanged(c.old, c.object, o.ignoredMetadataPrefixes);
+        const ignored = o.ignoredMetadataPrefixes;
+        const changed = c.type === "apply" && esChanged(c.old, c.object, ignored) &&
+          !onlyFinalizerAdded(c.old, c.object, ignored);
         if (changed) {
           const token = c.object.metadata.annotations?.[FORCE_SYNC_ANNOTATION];
           const forcedByOther = token !== c.old?.metadata.annotations?.[FORCE_SYNC_ANNOTATION] &&
@@ -164,7 +191,15 @@ export function externalSecretController(o: ExternalSecretControllerOptions): Co
       },
     },
     watches: [
-      watches(o.targets, (c) => o.externalSecrets.keysBy(BY_TARGET, objectKey(c.object.metadata))),
+      watches(o.targets, (c) => {
+        const key = objectKey(c.object.metadata);
+        const ours = written.get(key);
+        if (ours !== undefined && (c.type === "delete" || ours === c.object.metadata.resourceVersion)) {
+          written.delete(key);
+          if (c.type === "apply") return [];
+        }
+        return o.externalSecrets.keysBy(BY_TARGET, key);
+      }),
       watches(o.secretStores, byStore("SecretStore")),
       watches(o.clusterSecretStores, byStore("ClusterSecretStore")),
     ],

@@ -355,7 +355,7 @@ function ownershipConflict(es: ExternalSecret, target: TargetSecret | undefined)
 }
 
 /** `m` without the keys in `drop`. */
-function without<V>(m: Record<string, V> | undefined, drop: string[] | undefined): Record<string, V> {
+function without<V>(m: Record<string, V> | undefined, drop: readonly string[] | undefined): Record<string, V> {
   const out: Record<string, V> = { ...m };
   for (const k of drop ?? []) delete out[k];
   return out;
@@ -363,7 +363,8 @@ function without<V>(m: Record<string, V> | undefined, drop: string[] | undefined
 
 /** What this ExternalSecret's field manager owns in the target (ESO drops it before writing again). */
 function ownedBy(es: ExternalSecret, target: TargetSecret | undefined): OwnedKeys | undefined {
-  return target?.owned?.[fieldManager(es)];
+  const manager = fieldManager(es);
+  return target?.owned?.find((o) => o.manager === manager);
 }
 
 /**

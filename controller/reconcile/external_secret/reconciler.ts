@@ -88,6 +88,8 @@ export interface ExternalSecretDeps extends StoreCaches {
   changedAt: (key: ObjectKey) => number | undefined;
   /** Called when an ExternalSecret is gone, to drop what was kept about it. */
   forget?: (key: ObjectKey) => void;
+  /** Told the resourceVersion of each target Secret this controller wrote (its own watch event needs no reconcile). */
+  wroteSecret?: (key: ObjectKey, resourceVersion: string | undefined) => void;
   /** Told every value read from the provider (the logger scrubs them; see runtime/log.ts Redactor). */
   secretSeen?: (value: Uint8Array) => void;
   /**
@@ -160,8 +162,7 @@ export class ExternalSecretReconciler {
     const started = performance.now();
     try {
       if (found.metadata.deletionTimestamp) return await this.#finalize(found);
-      const es = await this.#withFinalizer(found);
-      return await this.#sync(es, key, resolved, signal);
+      return await this.#syncWithFinalizer(found, key, resolved, signal);
     } finally {
       const labels = { name: found.metadata.name!, namespace: found.metadata.namespace! };
       d.metrics.esReconcileDuration.set(labels, (performance.now() - started) * 1e6);
@@ -187,6 +188,30 @@ export class ExternalSecretReconciler {
         d.log.debug("finalizer patch raced the cache; reading the object again", { ...opts, name: es.metadata.name });
         es = await d.client.get(externalSecrets, es.metadata.name!, opts);
       }
+    }
+  }
+
+  /**
+   * Adds the finalizer while the sync runs, so that a first sync's Secret create goes out beside the finalizer patch
+   * (two round trips before Ready, not three). A Secret created new is owned by its ExternalSecret: should the
+   * ExternalSecret go before the finalizer lands, the garbage collector removes that Secret, as the finalizer would.
+   * Every other write, the status and the Events wait for the finalizer, and a reconcile never returns with the patch
+   * in flight (a failed patch fails the reconcile, as before).
+   */
+  async #syncWithFinalizer(
+    found: ExternalSecret,
+    key: ObjectKey,
+    resolved: Resolved,
+    signal?: AbortSignal,
+  ): Promise<Action> {
+    const finalizer = this.#withFinalizer(found);
+    finalizer.catch(() => {}); // awaited below, whatever the sync does
+    try {
+      const action = await this.#sync(found, key, resolved, finalizer, signal);
+      await finalizer;
+      return action;
+    } finally {
+      await finalizer.catch(() => {});
     }
   }
 
@@ -217,7 +242,13 @@ export class ExternalSecretReconciler {
     return plan.kind === "fail" ? awaitChange() : plan.next;
   }
 
-  async #sync(es: ExternalSecret, key: ObjectKey, resolved: Resolved, signal?: AbortSignal): Promise<Action> {
+  async #sync(
+    es: ExternalSecret,
+    key: ObjectKey,
+    resolved: Resolved,
+    finalizer: Promise<ExternalSecret>,
+    signal?: AbortSignal,
+  ): Promise<Action> {
     const d = this.#d;
     const now = d.now();
     const earlyMs = this.#early(es, key);
@@ -233,12 +264,12 @@ export class ExternalSecretReconciler {
       return this.#next(es, key);
     }
     const gate = await this.#storeGate(es, resolved, now);
-    if (gate) return "kind" in gate ? await this.#execute(es, gate, decision.reason) : gate;
+    if (gate) return "kind" in gate ? await this.#execute(es, gate, decision.reason, finalizer) : gate;
     const missing = planMissingMergeTarget(es, target, now, earlyMs, ignored);
-    if (missing) return await this.#execute(es, missing, decision.reason);
+    if (missing) return await this.#execute(es, missing, decision.reason, finalizer);
     const input = await this.#gather(es, key, resolved!, target, decision.fresh, signal);
     if ("requeueAfterMs" in input) return input;
-    if ("kind" in input) return await this.#execute(es, input, decision.reason);
+    if ("kind" in input) return await this.#execute(es, input, decision.reason, finalizer);
     // A create that finds an unmanaged Secret of that name plans again against it (takes it over, or refuses).
     const replan = (existing: Secret): Promise<Plan> =>
       planSync({
@@ -246,7 +277,7 @@ export class ExternalSecretReconciler {
         target: summarizeSecret(existing),
         ...(mergesInto(es) ? { targetData: secretDataBytes(existing) } : {}),
       });
-    return await this.#execute(es, await planSync(input), decision.reason, replan);
+    return await this.#execute(es, await planSync(input), decision.reason, finalizer, replan);
   }
 
   /** Whether the store can be used now: a failure plan, an Action to wait, or undefined to go on. */
@@ -366,14 +397,17 @@ export class ExternalSecretReconciler {
 
   /** Carries a plan out: the write, then the status and Events it gives; returns what comes next or throws. */
   async #execute(
-    es: ExternalSecret,
+    cached: ExternalSecret,
     planned: Plan,
     reason: string,
+    finalizer: Promise<ExternalSecret>,
     replan?: (existing: Secret) => Promise<Plan>,
   ): Promise<Action> {
     const d = this.#d;
-    const labels = { name: es.metadata.name!, namespace: es.metadata.namespace! };
+    const labels = { name: cached.metadata.name!, namespace: cached.metadata.namespace! };
     let plan = planned;
+    // Only a new Secret may be written before the finalizer is on (see #syncWithFinalizer).
+    let es = planned.kind === "write" && planned.write.op === "create" ? cached : await finalizer;
     if ((plan.kind === "write" || plan.kind === "noop") && plan.orphans) {
       try {
         await this.#deleteOrphans(es, plan.orphans);
@@ -384,7 +418,7 @@ export class ExternalSecretReconciler {
     if (plan.kind === "write") {
       this.#seeDerived(es, plan.write.secret);
       try {
-        plan = await this.#write(es, plan, replan);
+        plan = await this.#write(es, plan, replan, finalizer);
         // ESO stamps Ready once the Secret is written (markAsDone): a transition is the time of that write.
         plan = { ...plan, status: stampTransitions(es.status?.conditions, plan.status, d.now()) };
       } catch (e) {
@@ -405,6 +439,7 @@ export class ExternalSecretReconciler {
         }
       }
     }
+    es = await finalizer;
     // No secret value — nor a form of one — leaves through status or an Event, whatever an error quoted.
     const redact = d.redact ?? ((t: string): string => t);
     const conditions = plan.status.conditions?.map((c) => c.message ? { ...c, message: redact(c.message) } : c);
@@ -503,33 +538,36 @@ export class ExternalSecretReconciler {
     es: ExternalSecret,
     plan: Plan & { kind: "write" },
     replan?: (s: Secret) => Promise<Plan>,
+    finalizer?: Promise<unknown>,
   ): Promise<Plan> {
     const d = this.#d;
     const ns = es.metadata.namespace!;
     const w = plan.write;
+    const wrote = (s: Secret): Plan => {
+      d.wroteSecret?.(objectKey({ namespace: ns, name: w.secret.metadata!.name }), s.metadata?.resourceVersion);
+      return plan;
+    };
     switch (w.op) {
       case "create":
         try {
-          await d.client.create(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) });
-          return plan;
+          return wrote(await d.client.create(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) }));
         } catch (e) {
           if (!isAlreadyExists(e) || !replan) throw e;
+          await finalizer; // taking over a Secret that exists needs the finalizer on first
           const again = await replan(await d.client.get(secrets, w.secret.metadata!.name!, { namespace: ns }));
           if (again.kind !== "write") return again;
           if (again.write.op === "create") throw e;
           return await this.#write(es, again);
         }
       case "update":
-        await d.client.replace(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) });
-        return plan;
+        return wrote(await d.client.replace(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) }));
       case "recreate": {
         const uid = d.targets.get(objectKey({ namespace: ns, name: w.secret.metadata!.name }))?.metadata.uid;
         await d.client.delete(secrets, w.secret.metadata!.name!, {
           namespace: ns,
           ...(uid ? { preconditions: { uid } } : {}),
         });
-        await d.client.create(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) });
-        return plan;
+        return wrote(await d.client.create(secrets, w.secret, { namespace: ns, fieldManager: fieldManager(es) }));
       }
     }
   }
