@@ -12,6 +12,7 @@
  */
 import type { ListedSecret } from "../providers/provider.ts";
 import type { ReadKey } from "../runtime/keys.ts";
+import { refreshSpreadMs } from "./fetch_cache.ts";
 
 /** How a periodic refresh of one store's keys is read: a listing then only what changed, or one read per key. */
 export type ReadMode = "list" | "get";
@@ -35,13 +36,13 @@ interface StoreState {
 export type ListDecision = { mode: "list"; maxPages: number } | { mode: "get" };
 
 /** Why a store's keys are read one by one for a while. */
-export type FallbackReason = "too-long" | "failed";
+export type FallbackReason = "too-long" | "denied";
 
 /** Hooks for metrics and logs. */
 export interface ChangeDetectorHooks {
   /** A periodic refresh of a key checked by the listing (`list`) or read again (`get`). */
   onRead?: (mode: ReadMode) => void;
-  /** A store's listing was too long or failed: its keys are read one by one for {@link TOO_LONG_RETRY_MS}. */
+  /** A store's listing was too long or refused: its keys are read one by one for {@link TOO_LONG_RETRY_MS}. */
   onFallback?: (listKey: ReadKey, reason: FallbackReason) => void;
 }
 
@@ -66,13 +67,16 @@ export class ChangeDetector {
 
   /**
    * How a periodic refresh (interval `windowMs`) of store `listKey` reads a key: list when fewer pages than the keys
-   * in use (read within the last {@link IN_USE_WINDOWS} windows) could serve them. Until a whole window has passed
-   * since the first key was noted, the count is not complete (a restart, say): keys are read one by one.
+   * in use (read within the last {@link IN_USE_WINDOWS} windows) could serve them. Until a whole window (less the
+   * refresh jitter spread) has passed since the first key was noted, the count is not complete (after a restart,
+   * refreshes come due one by one over a window): keys are read one by one.
    */
   decide(listKey: ReadKey, windowMs: number, now: number): ListDecision {
     const state = this.#stores.get(listKey);
     const window = Math.max(windowMs, 1000);
-    if (!state || now - state.since < window || state.tooLongUntil > now) return { mode: "get" };
+    if (!state || state.tooLongUntil > now) return { mode: "get" };
+    // Refreshes come up to the jitter spread early: after a cold start, the first periodic window lists.
+    if (now - state.since < window - refreshSpreadMs(window)) return { mode: "get" };
     // Oldest first (re-inserted on every read): drop the keys nobody read lately.
     const since = now - IN_USE_WINDOWS * window;
     for (const [k, at] of state.asked) {
@@ -84,7 +88,7 @@ export class ChangeDetector {
     return inUse < 2 ? { mode: "get" } : { mode: "list", maxPages: inUse - 1 };
   }
 
-  /** The listing of `listKey` was longer than it could be worth, or failed: read key by key for a while. */
+  /** The listing of `listKey` was longer than it could be worth, or refused: read key by key for a while. */
   tooLong(listKey: ReadKey, now: number, reason: FallbackReason): void {
     const state = this.#stores.get(listKey);
     if (!state || state.tooLongUntil > now) return;

@@ -13,7 +13,8 @@ Deno.test("ChangeDetector.decide(): keys read one by one until a window has pass
   d.note(LIST, "a", T);
   d.note(LIST, "A", T);
   d.note(LIST, "b", T + 10);
-  assert.deepEqual(d.decide(LIST, MIN, T + MIN - 1), { mode: "get" }, "the count is not complete yet");
+  assert.deepEqual(d.decide(LIST, MIN, T + MIN - 3001), { mode: "get" }, "the count is not complete yet");
+  assert.deepEqual(d.decide(LIST, MIN, T + MIN - 3000), { mode: "list", maxPages: 1 }, "refreshes come 3 s early");
   assert.deepEqual(d.decide(LIST, MIN, T + MIN), { mode: "list", maxPages: 1 }, "a and b (names case-insensitive)");
   for (let i = 0; i < 30; i++) d.note(LIST, `k${i}`, T + MIN);
   assert.deepEqual(d.decide(LIST, MIN, T + MIN), { mode: "list", maxPages: 31 }, "32 keys in use");
@@ -36,7 +37,7 @@ Deno.test("ChangeDetector.tooLong(): key by key for an hour, then listed again; 
   d.note(LIST, "a", T);
   d.note(LIST, "b", T);
   d.tooLong(LIST, T + HOUR, "too-long");
-  d.tooLong(LIST, T + HOUR + 1, "failed");
+  d.tooLong(LIST, T + HOUR + 1, "denied");
   assert.deepEqual(fallbacks, ["too-long"]);
   assert.deepEqual(d.decide(LIST, HOUR, T + HOUR + 1), { mode: "get" });
   assert.deepEqual(d.decide(LIST, HOUR, T + HOUR + TOO_LONG_RETRY_MS), { mode: "list", maxPages: 1 });

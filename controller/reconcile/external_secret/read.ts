@@ -18,6 +18,7 @@ import {
   InvalidStoreError,
   ListingTooLongError,
   NoSecretError,
+  ProviderError,
   type SecretRead,
   type SecretsClient,
   type StoreRef,
@@ -338,8 +339,12 @@ export async function readValues(
         () => client.listSecrets(options.signal, { maxPages: decision.maxPages }),
       );
     } catch (e) {
-      // Too long, or not allowed (an access policy may grant Get without List): read key by key for a while.
-      changes.tooLong(plan.listKey, options.now, e instanceof ListingTooLongError ? "too-long" : "failed");
+      // Too long, or not allowed (an access policy may grant Get without List): read key by key for a while. Any
+      // other failure (throttling, 5xx, network) fails this refresh as a GET's would: falling back to a GET per key
+      // would multiply the calls to a vault that is already throttling.
+      const denied = e instanceof ProviderError && (e.statusCode === 401 || e.statusCode === 403);
+      if (!(e instanceof ListingTooLongError) && !denied) throw e;
+      changes.tooLong(plan.listKey, options.now, denied ? "denied" : "too-long");
       return undefined;
     }
     const entry = changes.entry(listing.value, name);

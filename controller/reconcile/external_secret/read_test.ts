@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { ExternalSecret } from "../../api/types.ts";
 import { FakeProvider } from "../../providers/fake/fake.ts";
-import { NoSecretError, type StoreRef } from "../../providers/provider.ts";
+import { NoSecretError, ProviderError, type StoreRef } from "../../providers/provider.ts";
 import { ChangeDetector } from "../change_detection.ts";
 import { FetchCache } from "../fetch_cache.ts";
 import { mapLimited, planReads, type ReadPlan, readValues } from "./read.ts";
@@ -379,7 +379,7 @@ Deno.test("readValues(): a listing longer than the reads it replaces, or refused
   const refusing = new FakeProvider();
   refusing.vault.now = () => clock - 5000;
   for (let i = 0; i < 3; i++) refusing.vault.set(`key-${i}`, `v${i}`);
-  refusing.vault.failNext("listSecrets", new Error("403 Forbidden: no list permission"));
+  refusing.vault.failNext("listSecrets", new ProviderError("403 Forbidden: no list permission", { statusCode: 403 }));
   const client2 = await refusing.newClient(store, "jenkins", undefined as never);
   const changes2 = new ChangeDetector({ onFallback: (_k, reason) => fallbacks.push(reason) });
   for (let i = 0; i < 3; i++) changes2.note(p0.listKey, `key-${i}`, clock - 3_600_000);
@@ -390,6 +390,29 @@ Deno.test("readValues(): a listing longer than the reads it replaces, or refused
     const got = await readValues(p, client2, new FetchCache({ now: () => clock }), { now: clock, changes: changes2 });
     assert.equal(text(got.values.v), `v${i}`);
   }
-  assert.deepEqual(fallbacks, ["too-long", "failed"]);
+  assert.deepEqual(fallbacks, ["too-long", "denied"]);
   assert.equal(refusing.vault.count("getSecret"), 3);
+
+  // Throttled (or any transient failure): the refresh fails as a GET's would, and the next window lists again; no
+  // GET per key against a vault that is already throttling.
+  const throttled = new FakeProvider();
+  throttled.vault.now = () => clock - 5000;
+  for (let i = 0; i < 3; i++) throttled.vault.set(`key-${i}`, `v${i}`);
+  throttled.vault.failNext(
+    "listSecrets",
+    new ProviderError("throttling (429)", { statusCode: 429, retryAfterMs: 1000 }),
+  );
+  const client3 = await throttled.newClient(store, "jenkins", undefined as never);
+  const changes3 = new ChangeDetector({ onFallback: (_k, reason) => fallbacks.push(reason) });
+  for (let i = 0; i < 3; i++) changes3.note(p0.listKey, `key-${i}`, clock - 3_600_000);
+  const p1 = plan(es([{ secretKey: "v", remoteRef: { key: "key-1" } }]));
+  await assert.rejects(
+    readValues(p1, client3, new FetchCache({ now: () => clock }), { now: clock, changes: changes3 }),
+    ProviderError,
+  );
+  assert.equal(throttled.vault.count("getSecret"), 0, "no fallback read");
+  assert.deepEqual(fallbacks, ["too-long", "denied"], "no fallback for an hour either");
+  const again = await readValues(p1, client3, new FetchCache({ now: () => clock }), { now: clock, changes: changes3 });
+  assert.equal(text(again.values.v), "v1");
+  assert.equal(throttled.vault.count("listSecrets"), 2, "listed again");
 });

@@ -141,7 +141,9 @@ export class ExternalSecretReconciler {
       onFallback: (listKey, reason) =>
         deps.log.info("change detection: reading this store's keys one by one for an hour", {
           store: readKeyStore(listKey),
-          reason: reason === "too-long" ? "its listing has more pages than it has keys in use" : "its listing failed",
+          reason: reason === "too-long"
+            ? "its listing has more pages than it has keys in use"
+            : "listing is not allowed",
         }),
     });
   }
