@@ -11,7 +11,12 @@
  * @module
  */
 export type * from "./controller/api/types.ts";
-export { clusterSecretStores, externalSecrets, secretStores } from "./controller/api/resources.ts";
+export {
+  clusterExternalSecrets,
+  clusterSecretStores,
+  externalSecrets,
+  secretStores,
+} from "./controller/api/resources.ts";
 export * from "./controller/api/defaults.ts";
 export { FORCE_SYNC_ANNOTATION, isRotationToken, rotationToken } from "./controller/api/force_sync.ts";
 export {

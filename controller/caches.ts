@@ -1,42 +1,53 @@
 /**
  * The controller's informer caches: ExternalSecrets, both store kinds, and only the Secrets we manage (label
- * selector, shrunk to metadata and a data hash: never all Secrets, never values), with the readiness and liveness
- * checks that follow their watches.
+ * selector, shrunk to metadata and a data hash: never all Secrets, never values); with the ClusterExternalSecret
+ * reconciler, ClusterExternalSecrets and Namespaces (names and labels only). Also the readiness and liveness checks
+ * that follow their watches.
  *
  * @module
  */
-import { clusterSecretStores, externalSecrets, secretStores } from "./api/resources.ts";
-import type { ClusterSecretStore, ExternalSecret, SecretStore } from "./api/types.ts";
+import { clusterExternalSecrets, clusterSecretStores, externalSecrets, secretStores } from "./api/resources.ts";
+import type { ClusterExternalSecret, ClusterSecretStore, ExternalSecret, SecretStore } from "./api/types.ts";
 import type { KubeClient } from "./kube/client.ts";
-import { secrets } from "./kube/resources.ts";
-import type { Secret } from "./kube/types.ts";
-import { isWatchHealthy } from "./kube/watch.ts";
+import { namespaces, secrets } from "./kube/resources.ts";
+import type { Namespace, Secret } from "./kube/types.ts";
+import { isWatchHealthy, type WatchHealth } from "./kube/watch.ts";
+import { type NamespaceSummary, summarizeNamespace } from "./reconcile/cluster_external_secret/plan.ts";
 import { LABEL_MANAGED, summarizeSecret, type TargetSecret } from "./reconcile/refresh.ts";
 import { type HealthServer, staleAfter } from "./runtime/health.ts";
 import { Informer } from "./runtime/informer.ts";
 import type { Logger } from "./runtime/log.ts";
 import type { Registry } from "./runtime/metrics.ts";
 
-/** The four caches. */
+/** What starting, health and metrics need of any cache. */
+export interface AnyInformer {
+  readonly name: string;
+  readonly synced: boolean;
+  readonly health: WatchHealth | undefined;
+  readonly size: number;
+  start(signal: AbortSignal): Promise<void>;
+}
+
+/** The caches. */
 export interface Caches {
   externalSecrets: Informer<ExternalSecret, ExternalSecret>;
   secretStores: Informer<SecretStore, SecretStore>;
   clusterSecretStores: Informer<ClusterSecretStore, ClusterSecretStore>;
   targets: Informer<Secret, TargetSecret>;
+  /** Only with the ClusterExternalSecret reconciler. */
+  ces?: {
+    clusterExternalSecrets: Informer<ClusterExternalSecret, ClusterExternalSecret>;
+    namespaces: Informer<Namespace, NamespaceSummary>;
+  };
   /** All of them, for starting and health. */
-  all: readonly (
-    | Informer<ExternalSecret, ExternalSecret>
-    | Informer<SecretStore, SecretStore>
-    | Informer<
-      ClusterSecretStore,
-      ClusterSecretStore
-    >
-    | Informer<Secret, TargetSecret>
-  )[];
+  all: readonly AnyInformer[];
 }
 
-/** Builds the caches (not started). `namespace` limits the namespaced ones (ESO's `--namespace`). */
-export function createCaches(client: KubeClient, namespace: string | undefined, log: Logger): Caches {
+/**
+ * Builds the caches (not started). `namespace` limits the namespaced ones (ESO's `--namespace`); `ces` adds the
+ * ClusterExternalSecret reconciler's.
+ */
+export function createCaches(client: KubeClient, namespace: string | undefined, log: Logger, ces = false): Caches {
   const ns = namespace !== undefined ? { namespace } : {};
   const onError = (resource: string) => (error: unknown) => log.warn("watch failed; retrying", { resource, error });
   // managedFields are most of an ExternalSecret's metadata (one entry per writer: the user, our status, our
@@ -65,12 +76,23 @@ export function createCaches(client: KubeClient, namespace: string | undefined, 
     transform: summarizeSecret,
     onError: onError("secrets"),
   });
+  const cesCaches = ces
+    ? {
+      clusterExternalSecrets: new Informer<ClusterExternalSecret, ClusterExternalSecret>(
+        client,
+        clusterExternalSecrets,
+        { transform: withoutManagedFields, onError: onError("clusterexternalsecrets") },
+      ),
+      namespaces: new Informer(client, namespaces, { transform: summarizeNamespace, onError: onError("namespaces") }),
+    }
+    : undefined;
   return {
     externalSecrets: es,
     secretStores: ss,
     clusterSecretStores: css,
     targets,
-    all: [es, ss, css, targets],
+    ...(cesCaches ? { ces: cesCaches } : {}),
+    all: [es, ss, css, targets, ...(cesCaches ? [cesCaches.clusterExternalSecrets, cesCaches.namespaces] : [])],
   };
 }
 

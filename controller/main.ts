@@ -4,6 +4,7 @@
  * @module
  */
 import { Command, InvalidArgumentError, Option } from "commander";
+import { FORCE_SYNC_ANNOTATION } from "./api/force_sync.ts";
 import { createKubeClient } from "./kube/mod.ts";
 import { TOKEN_EXCHANGE_AUDIENCE } from "./providers/azure/auth.ts";
 import { DEFAULT_AUTHORITY_HOSTS, DEFAULT_VAULT_HOSTS, parseHostPatterns } from "./providers/azure/endpoints.ts";
@@ -45,6 +46,19 @@ function audiences(value: string): string[] {
   return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
 }
 
+/**
+ * `--ignored-metadata-prefixes`: comma-separated key prefixes. One that would swallow ESO's force-sync annotation is
+ * refused: it would silently disable force-sync.
+ */
+function metadataPrefixes(value: string): string[] {
+  const prefixes = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const swallowing = prefixes.find((p) => FORCE_SYNC_ANNOTATION.startsWith(p));
+  if (swallowing) {
+    throw new InvalidArgumentError(`"${swallowing}" would also ignore ${FORCE_SYNC_ANNOTATION}: use a longer prefix`);
+  }
+  return prefixes;
+}
+
 function address(value: string): { hostname: string; port: number } | undefined {
   if (value === "0" || value === "") return undefined;
   const m = /^(.*):(\d+)$/.exec(value);
@@ -72,6 +86,12 @@ export function program(): Command {
     .option("--store-requeue-interval <duration>", "how often stores are re-validated", duration, 5 * 60_000)
     .addOption(
       new Option(
+        "--enable-cluster-external-secret-reconciler [bool]",
+        "reconcile ClusterExternalSecrets (needs cluster-wide namespaces and ExternalSecrets: off with --namespace)",
+      ).argParser(bool).default(true),
+    )
+    .addOption(
+      new Option(
         "--adoption-policy <policy>",
         "which existing Secrets an ExternalSecret may take over: eso (any not owned by another controller, as ESO) or " +
           "strict (only ones annotated externalsecrets.kv-operator.io/allow-adoption=true)",
@@ -96,6 +116,21 @@ export function program(): Command {
     .option("--loglevel <level>", "debug, info, warn or error", "info")
     .addOption(
       new Option("--log-format <format>", "json or text (klog's layout)").choices(["json", "text"]).default("json"),
+    )
+    .addOption(
+      new Option(
+        "--enable-change-detection [bool]",
+        "periodic refreshes list a store's secret versions (a call per 25) and read only what changed, when that " +
+          "costs fewer Key Vault calls than reading every key",
+      ).argParser(bool).default(true),
+    )
+    .addOption(
+      new Option(
+        "--ignored-metadata-prefixes <prefixes>",
+        "label/annotation key prefixes whose changes do not re-sync an ExternalSecret (GitOps tools' bookkeeping, " +
+          "e.g. kustomize.toolkit.fluxcd.io/,argocd.argoproj.io/); comma-separated; default none: every change " +
+          "re-syncs, as ESO",
+      ).argParser(metadataPrefixes).default([], "none"),
     )
     .option("--kv-requests-per-second <n>", "client-side limit of requests per Key Vault host", positiveInt, 100)
     .option("--kv-burst <n>", "burst of that limit", positiveInt, 200)
@@ -157,6 +192,9 @@ interface Flags {
   controllerClass: string;
   concurrent: number;
   enableFloodGate: boolean;
+  enableChangeDetection: boolean;
+  ignoredMetadataPrefixes: string[];
+  enableClusterExternalSecretReconciler: boolean;
   storeRequeueInterval: number;
   expiryWarning: number;
   adoptionPolicy: "eso" | "strict";
@@ -227,8 +265,16 @@ async function main(args: string[]): Promise<number> {
     controllerClass: f.controllerClass,
     concurrency: f.concurrent,
     floodGate: f.enableFloodGate,
+    // ESO's chart turns it off with scoped RBAC; here the ExternalSecret cache sees one namespace only, so always.
+    clusterExternalSecrets: f.enableClusterExternalSecretReconciler && !f.namespace,
     storeRequeueMs: f.storeRequeueInterval,
-    sync: { expiryWarningMs: f.expiryWarning, adoption: f.adoptionPolicy, redact: (text) => redactor.redact(text) },
+    sync: {
+      expiryWarningMs: f.expiryWarning,
+      adoption: f.adoptionPolicy,
+      redact: (text) => redactor.redact(text),
+      changeDetection: f.enableChangeDetection,
+      ignoredMetadataPrefixes: f.ignoredMetadataPrefixes,
+    },
     health: address(f.metricsAddr),
     ...(f.enableLeaderElection
       ? {

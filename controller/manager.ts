@@ -1,7 +1,8 @@
 /**
  * Wires the controller: the shared dependencies (informer caches, the Azure provider with its vault budget, the
- * read cache, provider clients, Events, metrics), the controllers (each declares its own watches in its
- * `controller.ts`), health and leader election — and starts them. Nothing here decides what to reconcile.
+ * read cache, provider clients, Events, metrics), the controllers (ExternalSecret, both stores, ClusterExternalSecret;
+ * each declares its own watches in its `controller.ts`), health and leader election — and starts them. Nothing here
+ * decides what to reconcile.
  *
  * @module
  */
@@ -10,14 +11,15 @@ import type { KubeClient } from "./kube/client.ts";
 import { StoreClientCache } from "./providers/clients.ts";
 import { KubeCredentialSource } from "./providers/kube_credentials.ts";
 import { AzureKeyVaultProvider, type AzureProviderOptions } from "./providers/azure/provider.ts";
+import { clusterExternalSecretControllers } from "./reconcile/cluster_external_secret/controller.ts";
 import { externalSecretController } from "./reconcile/external_secret/controller.ts";
-import type { ExternalSecretDeps } from "./reconcile/external_secret/reconciler.ts";
+import type { SyncOptions } from "./reconcile/external_secret/reconciler.ts";
 import * as esoMetrics from "./reconcile/metrics.ts";
 import { secretStoreControllers } from "./reconcile/secret_store/controller.ts";
 import { EventRecorder } from "./runtime/events.ts";
 import { HealthServer } from "./runtime/health.ts";
 import { keyFraction } from "./runtime/jitter.ts";
-import { kubeLeaseStore, LeaderElector, type LeaderElectorOptions } from "./runtime/leader_election.ts";
+import { kubeLeaseStore, type LeaderElectorOptions, runWhileLeading } from "./runtime/leader_election.ts";
 import type { Logger } from "./runtime/log.ts";
 import { registerProcessMetrics, Registry } from "./runtime/metrics.ts";
 import { HostRateLimiter, InFlightLimiter } from "./runtime/rate_limiter.ts";
@@ -32,9 +34,10 @@ export interface ManagerOptions {
   controllerClass: string;
   concurrency: number;
   floodGate: boolean;
+  clusterExternalSecrets?: boolean; // --enable-cluster-external-secret-reconciler
   storeRequeueMs: number;
-  /** `--expiry-warning`, `--adoption-policy`, and the scrubber of secret values for status and Event messages. */
-  sync?: Pick<ExternalSecretDeps, "expiryWarningMs" | "adoption" | "redact">;
+  /** How ExternalSecrets sync (`--expiry-warning`, `--adoption-policy`, ...) and the scrubber of secret values. */
+  sync?: SyncOptions;
   health: { hostname: string; port: number } | undefined;
   leaderElection?:
     & { id: string; namespace: string }
@@ -73,9 +76,10 @@ export class Manager {
     const credentials = new KubeCredentialSource(o.client, o.secretSeen ? { onValue: o.secretSeen } : {});
     const clients = new StoreClientCache({ azurekv: azure }, credentials);
     const events = new EventRecorder(o.client, { onError: (e) => log.warn("could not record an event", { error: e }) });
-    const caches = createCaches(o.client, o.namespace, log);
+    const caches = createCaches(o.client, o.namespace, log, o.clusterExternalSecrets);
     const stores = { secretStores: caches.secretStores, clusterSecretStores: caches.clusterSecretStores };
     const shared = { client: o.client, clients, events, metrics, registry: this.registry, now: () => new Date() };
+    const few = Math.max(1, Math.min(o.concurrency, 4)); // the store and ClusterExternalSecret controllers
     const controllers = [
       externalSecretController({
         ...shared,
@@ -99,8 +103,9 @@ export class Manager {
         controllerClass: o.controllerClass,
         requeueMs: o.storeRequeueMs,
         forgetCredentials: () => credentials.forget(),
-        concurrency: Math.max(1, Math.min(o.concurrency, 4)),
+        concurrency: few,
       }),
+      ...clusterExternalSecretControllers(caches, { ...shared, log, concurrency: few }),
     ];
     registerCacheGauge(this.registry, caches);
     esoMetrics.registerSyncAge(this.registry, () => caches.externalSecrets.list());
@@ -127,24 +132,19 @@ export class Manager {
       await Promise.all(controllers.map((c) => c.start(leading)));
     };
     const le = o.leaderElection;
-    if (!le) tasks.push(run(signal));
-    else {
-      const elector = new LeaderElector({
-        ...le,
-        store: kubeLeaseStore(o.client, le.namespace, le.id),
-        registry: this.registry,
-        name: le.id,
-        logger: log.child({ component: "leader-election" }),
-        onStartedLeading: run,
-        onNewLeader: (id) => log.info("leader", { identity: id }),
-      });
-      // Leadership ended without a shutdown: exit, as controller-runtime does, so a restart campaigns afresh.
-      tasks.push(
-        elector.start(signal).then(() => {
-          if (!signal.aborted) throw new Error("leader election lost");
-        }),
-      );
-    }
+    tasks.push(
+      le
+        ? runWhileLeading({
+          ...le,
+          store: kubeLeaseStore(o.client, le.namespace, le.id),
+          registry: this.registry,
+          name: le.id,
+          logger: log.child({ component: "leader-election" }),
+          onStartedLeading: run,
+          onNewLeader: (id) => log.info("leader", { identity: id }),
+        }, signal)
+        : run(signal),
+    );
     await Promise.all(tasks);
   }
 }

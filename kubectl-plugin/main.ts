@@ -137,7 +137,7 @@ Examples:
   kubectl externalsecret explain regcred -n jenkins --all-contexts`;
 
 const WHERE_USED_HELP = `
-Lists every ExternalSecret (and ClusterExternalSecret, where ESO's CRD is served) whose spec.data[].remoteRef.key
+Lists every ExternalSecret (and ClusterExternalSecret, where its CRD is installed) whose spec.data[].remoteRef.key
 or dataFrom[].extract.key names KEY, in all namespaces unless -n narrows it: NAMESPACE, KIND, NAME, STORE,
 SECRET KEYS (the target keys it fills), VERSION (latest, or the pinned version) and READY. Over several contexts
 (--context a,b, --all-contexts, --contexts-from) a CLUSTER column is added, a cluster that cannot answer is a row

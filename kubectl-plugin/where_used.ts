@@ -1,13 +1,13 @@
 /**
  * `kubectl externalsecret where-used KEY [--store S | --cluster-store S]`: which ExternalSecrets (and
- * ClusterExternalSecrets, where that CRD is served) read Key Vault secret KEY, through which store, pinned or
+ * ClusterExternalSecrets, where that CRD is installed) read Key Vault secret KEY, through which store, pinned or
  * following the latest version, and whether they are Ready — in one cluster or across a fleet. The question asked
  * before a rotation.
  *
  * @module
  */
-import { type ExternalSecret, externalSecrets } from "../mod.ts";
-import { type KubeClient, type KubeObject, resourceType } from "../controller/kube/mod.ts";
+import { type ClusterExternalSecret, clusterExternalSecrets, type ExternalSecret, externalSecrets } from "../mod.ts";
+import type { KubeClient } from "../controller/kube/mod.ts";
 import { ExitCode, isCrdMissing, UsageError } from "./errors.ts";
 import { fleetContexts, fleetExitCode, forEachCluster, rerunIfInsecure, summaryLine } from "./fleet.ts";
 import { type GlobalFlags, requireOutput } from "./global.ts";
@@ -15,20 +15,6 @@ import { formatTable, type Output, RESULT_API_VERSION, toJson, toYaml } from "./
 import { openSession } from "./session.ts";
 import { listAll, readiness, storeShort } from "./summary.ts";
 import { keyMatches } from "./vault_set.ts";
-
-/** A ClusterExternalSecret: an ExternalSecret spec stamped into selected namespaces (ESO's CRD; optional here). */
-interface ClusterExternalSecret extends KubeObject {
-  spec: { externalSecretSpec?: ExternalSecret["spec"]; externalSecretName?: string };
-  status?: { conditions?: { type: string; status: string }[] };
-}
-
-const clusterExternalSecrets = resourceType<ClusterExternalSecret>({
-  group: "external-secrets.io",
-  version: "v1",
-  plural: "clusterexternalsecrets",
-  kind: "ClusterExternalSecret",
-  namespaced: false,
-});
 
 /** One object that reads the key. */
 export interface Reference {
@@ -103,7 +89,7 @@ async function referencesInCluster(
       ready: readiness(es).status,
     });
   }
-  // ClusterExternalSecrets are ESO's; this controller does not serve them, but a cluster running ESO may.
+  // ClusterExternalSecrets: served by this controller's CRDs and by ESO's; a cluster with neither has no such CRD.
   let cess: ClusterExternalSecret[] = [];
   try {
     cess = await listAll(client, clusterExternalSecrets);

@@ -1,11 +1,11 @@
 /**
  * The ESO kinds as typed REST resources: the client's `get`/`list`/`patch` return {@link ExternalSecret},
- * {@link SecretStore} and {@link ClusterSecretStore} directly, so no caller casts.
+ * {@link SecretStore}, {@link ClusterSecretStore} and {@link ClusterExternalSecret} directly, so no caller casts.
  *
  * @module
  */
 import { type ResourceType, resourceType } from "../kube/resources.ts";
-import type { ClusterSecretStore, ExternalSecret, SecretStore } from "./types.ts";
+import type { ClusterExternalSecret, ClusterSecretStore, ExternalSecret, SecretStore } from "./types.ts";
 
 /** external-secrets.io/v1 ExternalSecrets. */
 export const externalSecrets: ResourceType<ExternalSecret> = resourceType<ExternalSecret>({
@@ -29,5 +29,13 @@ export const clusterSecretStores: ResourceType<ClusterSecretStore> = resourceTyp
   version: "v1",
   plural: "clustersecretstores",
   kind: "ClusterSecretStore",
+  namespaced: false,
+});
+/** external-secrets.io/v1 ClusterExternalSecrets (cluster-scoped). */
+export const clusterExternalSecrets: ResourceType<ClusterExternalSecret> = resourceType<ClusterExternalSecret>({
+  group: "external-secrets.io",
+  version: "v1",
+  plural: "clusterexternalsecrets",
+  kind: "ClusterExternalSecret",
   namespaced: false,
 });

@@ -1,6 +1,6 @@
 /**
- * The one source of truth for the `external-secrets.io/v1` API this operator serves: ExternalSecret, SecretStore and
- * ClusterSecretStore, shaped as ESO v2.9 has them (field names, enums, defaults, printer columns, short names) so that
+ * The one source of truth for the `external-secrets.io/v1` API this operator serves: ExternalSecret, SecretStore,
+ * ClusterSecretStore and ClusterExternalSecret, shaped as ESO v2.9 has them (field names, enums, defaults, printer columns, short names) so that
  * ESO manifests work unchanged. `deno task codegen` turns these into `crds/*.yaml` and `controller/api/types.ts`;
  * a test fails when either is stale.
  *
@@ -318,6 +318,50 @@ const externalSecretStatus = obj("ExternalSecretStatus", {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
+// ClusterExternalSecret (ESO: apis/externalsecrets/v1/clusterexternalsecret_types.go)
+
+// The template goes through the same schema as an ExternalSecret's spec (same defaults, same CEL rules): each child
+// is admitted as an ordinary ExternalSecret anyway, and a CES spec that no child could have is refused up front.
+const clusterExternalSecretSpec = obj("ClusterExternalSecretSpec", {
+  externalSecretSpec: externalSecretSpec,
+  externalSecretName: resourceName(
+    "The name of the ExternalSecrets to create; defaults to the name of the ClusterExternalSecret.",
+  ),
+  externalSecretMetadata: obj("ExternalSecretMetadata", {
+    annotations: mapOf(str()),
+    labels: mapOf(str()),
+  }, { description: "Labels and annotations of the ExternalSecrets created (they replace the children's own)." }),
+  namespaceSelector: labelSelector, // deprecated by ESO for namespaceSelectors; still honoured
+  namespaceSelectors: arr(labelSelector, {
+    description: "Namespaces to create the ExternalSecrets in, by labels; any selector matching selects.",
+  }),
+  namespaces: arr(str({ minLength: 1, maxLength: 63, pattern: DNS_LABEL }), {
+    description: "Namespaces by name, in addition to those the selectors choose.",
+  }),
+  refreshTime: str({
+    pattern: GO_DURATION,
+    description: "How often the namespaces are listed again and the ExternalSecrets put back as specified (1h).",
+  }),
+}, { required: ["externalSecretSpec"] });
+
+const clusterExternalSecretStatus = obj("ClusterExternalSecretStatus", {
+  externalSecretName: str({ description: "The name of the ExternalSecrets created." }),
+  failedNamespaces: arr(
+    obj("ClusterExternalSecretNamespaceFailure", {
+      namespace: str({ description: "The namespace the ExternalSecret could not be put in." }),
+      reason: str({ description: "Why." }),
+    }, { required: ["namespace"] }),
+  ),
+  provisionedNamespaces: arr(str(), { description: "The namespaces holding an ExternalSecret of this one." }),
+  // ESO's shape: no reason, no lastTransitionTime.
+  conditions: arr(
+    obj("ClusterExternalSecretStatusCondition", { type: str(), status: str(), message: str() }, {
+      required: ["type", "status"],
+    }),
+  ),
+});
+
+// ---------------------------------------------------------------------------------------------------------------
 // CRDs
 
 /** What codegen needs to know about one kind. */
@@ -386,5 +430,19 @@ export const KINDS: readonly KindDefinition[] = [
     spec: secretStoreSpec,
     status: secretStoreStatus,
     printerColumns: storeColumns,
+  },
+  {
+    kind: "ClusterExternalSecret",
+    plural: "clusterexternalsecrets",
+    singular: "clusterexternalsecret",
+    shortNames: ["ces"],
+    scope: "Cluster",
+    spec: clusterExternalSecretSpec,
+    status: clusterExternalSecretStatus,
+    printerColumns: [
+      { name: "Store", type: "string", jsonPath: ".spec.externalSecretSpec.secretStoreRef.name" },
+      { name: "Refresh Interval", type: "string", jsonPath: ".spec.refreshTime" },
+      { name: "Ready", type: "string", jsonPath: readyStatus },
+    ],
   },
 ];

@@ -315,6 +315,49 @@ export interface SecretStoreStatus {
   capabilities?: "ReadOnly" | "WriteOnly" | "ReadWrite";
 }
 
+/** Labels and annotations of the ExternalSecrets created (they replace the children's own). */
+export interface ExternalSecretMetadata {
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+export interface ClusterExternalSecretSpec {
+  externalSecretSpec: ExternalSecretSpec;
+  /** The name of the ExternalSecrets to create; defaults to the name of the ClusterExternalSecret. */
+  externalSecretName?: string;
+  /** Labels and annotations of the ExternalSecrets created (they replace the children's own). */
+  externalSecretMetadata?: ExternalSecretMetadata;
+  namespaceSelector?: LabelSelector;
+  /** Namespaces to create the ExternalSecrets in, by labels; any selector matching selects. */
+  namespaceSelectors?: LabelSelector[];
+  /** Namespaces by name, in addition to those the selectors choose. */
+  namespaces?: string[];
+  /** How often the namespaces are listed again and the ExternalSecrets put back as specified (1h). */
+  refreshTime?: string;
+}
+
+export interface ClusterExternalSecretNamespaceFailure {
+  /** The namespace the ExternalSecret could not be put in. */
+  namespace: string;
+  /** Why. */
+  reason?: string;
+}
+
+export interface ClusterExternalSecretStatusCondition {
+  type: string;
+  status: string;
+  message?: string;
+}
+
+export interface ClusterExternalSecretStatus {
+  /** The name of the ExternalSecrets created. */
+  externalSecretName?: string;
+  failedNamespaces?: ClusterExternalSecretNamespaceFailure[];
+  /** The namespaces holding an ExternalSecret of this one. */
+  provisionedNamespaces?: string[];
+  conditions?: ClusterExternalSecretStatusCondition[];
+}
+
 /** ExternalSecret (external-secrets.io/v1, short name es). */
 export interface ExternalSecret {
   apiVersion: "external-secrets.io/v1";
@@ -340,4 +383,13 @@ export interface ClusterSecretStore {
   metadata: ObjectMeta;
   spec: SecretStoreSpec;
   status?: SecretStoreStatus;
+}
+
+/** ClusterExternalSecret (external-secrets.io/v1, short name ces). */
+export interface ClusterExternalSecret {
+  apiVersion: "external-secrets.io/v1";
+  kind: "ClusterExternalSecret";
+  metadata: ObjectMeta;
+  spec: ClusterExternalSecretSpec;
+  status?: ClusterExternalSecretStatus;
 }

@@ -17,6 +17,17 @@ export class NoSecretError extends Error {
   }
 }
 
+/**
+ * A listing asked for with `maxPages` has more pages than that: reading each secret is cheaper than listing them all
+ * (change detection falls back to one read per key).
+ */
+export class ListingTooLongError extends Error {
+  override readonly name = "ListingTooLongError";
+  constructor(readonly maxPages: number) {
+    super(`the vault's listing is longer than ${maxPages} page(s)`);
+  }
+}
+
 /** The store's configuration is wrong; retrying without a change to the store or its credentials cannot help. */
 export class InvalidStoreError extends Error {
   override readonly name = "InvalidStoreError";
@@ -115,8 +126,12 @@ export interface SecretsClient {
   getSecretMap(ref: ReadRef, signal?: AbortSignal): Promise<Record<string, Uint8Array>>;
   /** Every secret matching `find` (`dataFrom.find`): {@link listSecrets}, filtered, then one read per match. */
   getAllSecrets(find: ExternalSecretFind, signal?: AbortSignal): Promise<Record<string, Uint8Array>>;
-  /** The vault's secrets without their values (every page of the listing). */
-  listSecrets(signal?: AbortSignal): Promise<ListedSecret[]>;
+  /**
+   * The vault's secrets without their values (every page of the listing). With `maxPages`, throws
+   * {@link ListingTooLongError} as soon as the listing turns out to have more pages than that (having asked for at
+   * most `maxPages + 1`).
+   */
+  listSecrets(signal?: AbortSignal, options?: { maxPages?: number }): Promise<ListedSecret[]>;
   /** Writes a value; returns the new version. */
   pushSecret(key: string, value: Uint8Array, options?: PushOptions, signal?: AbortSignal): Promise<{ version: string }>;
   /** Deletes a value (ESO's `DeleteSecret`); a value that is already gone is no error. */

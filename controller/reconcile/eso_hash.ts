@@ -40,14 +40,19 @@ export function metaHash(
 
 /**
  * ESO's `GetResourceVersion`: `"<generation>-<metaHash>"`. Any spec change (generation) and any label or annotation
- * change (e.g. a force-sync annotation) gives a new value, which is what makes an ExternalSecret refresh.
+ * change (e.g. a force-sync annotation) gives a new value, which is what makes an ExternalSecret refresh — except,
+ * beyond ESO, labels and annotations whose keys start with one of `ignoredPrefixes` (`--ignored-metadata-prefixes`:
+ * GitOps tools' bookkeeping, ESO#3979). Without prefixes the value is ESO's, byte for byte.
  */
-export function syncedResourceVersion(meta: {
-  generation?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}): string {
-  return `${meta.generation ?? 0}-${metaHash(meta.labels, meta.annotations)}`;
+export function syncedResourceVersion(
+  meta: { generation?: number; labels?: Record<string, string>; annotations?: Record<string, string> },
+  ignoredPrefixes: readonly string[] = [],
+): string {
+  const keep = (m: Record<string, string> | undefined): Record<string, string> | undefined =>
+    m && ignoredPrefixes.length
+      ? Object.fromEntries(Object.entries(m).filter(([k]) => !ignoredPrefixes.some((p) => k.startsWith(p))))
+      : m;
+  return `${meta.generation ?? 0}-${metaHash(keep(meta.labels), keep(meta.annotations))}`;
 }
 
 /** The value of the `reconcile.external-secrets.io/created-by` label: a hash, because label values are ≤ 63 chars. */

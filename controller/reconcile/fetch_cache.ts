@@ -9,8 +9,8 @@
  *   time becomes the asker's `refreshTime`, ExternalSecrets sharing a key fall into step and stay there: one read
  *   per window, cycle after cycle. A forced sync (annotation, spec change) accepts only a read that started after the
  *   change was seen.
- * - Errors are not cached. A value is kept only as long as some asker could still accept it (the interval of the
- *   ExternalSecret that read it), and at most `maxEntries` values are kept (oldest dropped first).
+ * - Errors are not cached. A value is kept only as long as some asker could still accept it (the longest keep time
+ *   of those that read or reused it), and at most `maxEntries` values are kept (oldest dropped first).
  *
  * @module
  */
@@ -67,7 +67,14 @@ export class FetchCache {
     const done = this.#done.get(key);
     if (done) {
       if (done.expiresAt <= now) this.#done.delete(key);
-      else if (done.fetchedAt >= notBefore) return Promise.resolve({ value: done.value, fetchedAt: done.fetchedAt });
+      else if (done.fetchedAt >= notBefore) {
+        // An asker that keeps values longer (change detection, find) keeps this one alive as long as it would.
+        if (now + keepMs > done.expiresAt) {
+          this.#done.delete(key);
+          this.#done.set(key, { ...done, expiresAt: now + keepMs });
+        }
+        return Promise.resolve({ value: done.value, fetchedAt: done.fetchedAt });
+      }
     }
     const p: Promise<Fetched> = read().then(
       (value) => {

@@ -23,10 +23,14 @@ export interface ControllerMetrics {
   clusterStoreCondition: Gauge;
   storeReconcileDuration: Gauge;
   clusterStoreReconcileDuration: Gauge;
+  cesCondition: Gauge;
+  cesReconcileDuration: Gauge;
   vaultRequests: Counter;
   vaultThrottled: Counter;
   vaultWait: Histogram;
   readCache: Counter;
+  /** Beyond ESO: periodic refreshes by how they were checked (change detection). */
+  refreshReads: Counter;
 }
 
 /** Registers the metrics on `registry`. */
@@ -83,6 +87,17 @@ export function registerControllerMetrics(registry: Registry): ControllerMetrics
       help: "The duration time to reconcile the Cluster Secret Store (nanoseconds)",
       labelNames: ["name", "namespace"],
     }),
+    // ESO's cesmetrics: a ClusterExternalSecret has no namespace ("" drops the label, as for ClusterSecretStores).
+    cesCondition: registry.gauge({
+      name: "clusterexternalsecret_status_condition",
+      help: "The status condition of a specific Cluster External Secret",
+      labelNames: ["name", "condition", "status"],
+    }),
+    cesReconcileDuration: registry.gauge({
+      name: "clusterexternalsecret_reconcile_duration",
+      help: "The duration time to reconcile the Cluster External Secret (nanoseconds)",
+      labelNames: ["name", "namespace"],
+    }),
     vaultRequests: registry.counter({
       name: "kv_operator_vault_requests_total",
       help: "HTTP requests sent to a Key Vault (every attempt, SDK retries included), by vault host",
@@ -104,6 +119,13 @@ export function registerControllerMetrics(registry: Registry): ControllerMetrics
       help: "Provider reads asked for, by result: hit (a value already read was reused), shared (joined a read in " +
         "flight) or miss (read from the vault)",
       labelNames: ["result"],
+    }),
+    refreshReads: registry.counter({
+      name: "kv_operator_refresh_reads_total",
+      help: "Periodic refreshes of a Key Vault secret, by how it was checked: list (the store's listing showed it " +
+        "unchanged or it was read because it changed) or get (read again: change detection off, not worth it, or " +
+        "not possible)",
+      labelNames: ["mode"],
     }),
   };
 }

@@ -145,11 +145,16 @@ export interface RefreshDecision {
  * interval has elapsed: the controller refreshes each ExternalSecret a stable, per-key bit early, so refreshes spread
  * out instead of aligning (ESO has no jitter).
  */
-export function shouldRefresh(es: ExternalSecret, now: Date, earlyMs = 0): RefreshDecision {
+export function shouldRefresh(
+  es: ExternalSecret,
+  now: Date,
+  earlyMs = 0,
+  ignoredPrefixes: readonly string[] = [],
+): RefreshDecision {
   const status = es.status ?? {};
   const synced = status.syncedResourceVersion ?? "";
   const refreshTime = status.refreshTime ? Date.parse(status.refreshTime) : 0;
-  const metaChanged = synced !== syncedResourceVersion(es.metadata);
+  const metaChanged = synced !== syncedResourceVersion(es.metadata, ignoredPrefixes);
   switch (es.spec.refreshPolicy) {
     case "CreatedOnce":
       return synced === "" || refreshTime === 0
@@ -185,8 +190,9 @@ export function decideRefresh(
   target: TargetSecret | undefined,
   now: Date,
   earlyMs = 0,
+  ignoredPrefixes: readonly string[] = [],
 ): RefreshDecision {
-  const due = shouldRefresh(es, now, earlyMs);
+  const due = shouldRefresh(es, now, earlyMs, ignoredPrefixes);
   if (due.refresh) return due;
   if (!isSecretValid(es, target)) {
     return {

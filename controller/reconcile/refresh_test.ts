@@ -144,3 +144,32 @@ Deno.test("shouldRefresh() and msUntilNextRefresh() agree on an early refresh", 
   assert.equal(msUntilNextRefresh(e, NOW, 30_000), 30_000);
   assert.equal(shouldRefresh(e, NOW, 30_000).refresh, false);
 });
+
+Deno.test("shouldRefresh(): with ignored prefixes, GitOps bookkeeping is no change; anything else still is", () => {
+  const FLUX = ["kustomize.toolkit.fluxcd.io/", "argocd.argoproj.io/"];
+  const base = es();
+  const meta = {
+    ...base.metadata,
+    labels: { app: "jenkins", "kustomize.toolkit.fluxcd.io/name": "apps" },
+    annotations: { "argocd.argoproj.io/tracking-id": "apps:v1" },
+  };
+  const synced = { ...base, metadata: meta };
+  const status = { refreshTime: ago(60_000), syncedResourceVersion: syncedResourceVersion(meta, FLUX) };
+  const at = (m: typeof meta): ExternalSecret => ({ ...synced, metadata: m, status });
+  const noise = {
+    ...meta,
+    labels: { ...meta.labels, "kustomize.toolkit.fluxcd.io/name": "apps-2" },
+    annotations: { "argocd.argoproj.io/tracking-id": "apps:v2", "argocd.argoproj.io/sync-wave": "1" },
+  };
+  assert.equal(shouldRefresh(at(noise), NOW, 0, FLUX).refresh, false, "only Flux and Argo keys changed");
+  assert.equal(shouldRefresh(at(noise), NOW).refresh, true, "without the flag, as ESO: any change re-syncs");
+  const real = { ...noise, labels: { ...noise.labels, app: "jenkins-2" } };
+  assert.equal(shouldRefresh(at(real), NOW, 0, FLUX).reason, "spec, labels or annotations changed");
+  const forced = { ...noise, annotations: { ...noise.annotations, "external-secrets.io/force-sync": "1" } };
+  assert.equal(shouldRefresh(at(forced), NOW, 0, FLUX).fresh, "forced", "force-sync still forces");
+  assert.equal(
+    syncedResourceVersion(meta, []),
+    syncedResourceVersion(meta),
+    "no prefixes: ESO's value, byte for byte",
+  );
+});

@@ -7,6 +7,7 @@
 import { storeKind } from "../api/defaults.ts";
 import type { ClusterSecretStore, ExternalSecret, SecretStore } from "../api/types.ts";
 import type { KubeClient } from "../kube/client.ts";
+import { labelSelectorMatches } from "../kube/label_selector.ts";
 import { namespaces } from "../kube/resources.ts";
 import { storeRefOf } from "../providers/clients.ts";
 import { InvalidStoreError, type StoreRef } from "../providers/provider.ts";
@@ -41,28 +42,6 @@ export function classMatches(store: AnyStore | undefined, controllerClass: strin
   return !c || c === controllerClass;
 }
 
-function selectorMatches(
-  sel: NonNullable<NonNullable<ClusterSecretStore["spec"]["conditions"]>[number]["namespaceSelector"]>,
-  l: Record<string, string>,
-): boolean {
-  const okLabels = Object.entries(sel.matchLabels ?? {}).every(([k, v]) => l[k] === v);
-  return okLabels && (sel.matchExpressions ?? []).every((e) => {
-    const has = Object.hasOwn(l, e.key);
-    switch (e.operator) {
-      case "In":
-        return has && (e.values ?? []).includes(l[e.key]!);
-      case "NotIn":
-        return !has || !(e.values ?? []).includes(l[e.key]!);
-      case "Exists":
-        return has;
-      case "DoesNotExist":
-        return !has;
-      default:
-        return false;
-    }
-  });
-}
-
 /**
  * ESO's ClusterSecretStore `conditions`: may `namespace` use the store? Any match in any condition allows.
  * `namespaceRegexes` are Go regular expressions (RE2: linear time, Go's syntax), as ESO compiles them; an invalid
@@ -91,7 +70,7 @@ export async function namespaceAllowed(
     const sel = c.namespaceSelector;
     if (sel && (sel.matchLabels || sel.matchExpressions)) {
       labels ??= (await client.get(namespaces, namespace)).metadata?.labels ?? {};
-      if (selectorMatches(sel, labels)) return true;
+      if (labelSelectorMatches(sel, labels)) return true;
     }
   }
   return false;

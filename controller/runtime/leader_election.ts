@@ -446,3 +446,13 @@ export function kubeLeaseStore(client: KubeClient, namespace: string, name: stri
     update: async (lease, signal) => await client.replace(leases, lease as KubeLease, opts(signal)) as Lease,
   };
 }
+
+/**
+ * Campaigns on the Lease and runs `opts.onStartedLeading` while leading, until `signal` aborts. Rejects when
+ * leadership ends without a shutdown: the process should exit, as controller-runtime's does, so a restart campaigns
+ * afresh with clean state.
+ */
+export async function runWhileLeading(opts: LeaderElectorOptions, signal: AbortSignal): Promise<void> {
+  await new LeaderElector(opts).start(signal);
+  if (!signal.aborted) throw new Error("leader election lost");
+}

@@ -427,6 +427,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
         "crd/externalsecrets.external-secrets.io",
         "crd/secretstores.external-secrets.io",
         "crd/clustersecretstores.external-secrets.io",
+        "crd/clusterexternalsecrets.external-secrets.io",
       ]);
       if (w.code !== 0) throw new Error(`CRDs not established: ${w.stderr.trim()}`);
     },

@@ -31,6 +31,7 @@ export const CRD_NAMES = [
   `externalsecrets.${GROUP}`,
   `secretstores.${GROUP}`,
   `clustersecretstores.${GROUP}`,
+  `clusterexternalsecrets.${GROUP}`,
 ] as const;
 
 /** What Helm puts on every object it creates (release `external-secrets` in namespace `external-secrets`). */

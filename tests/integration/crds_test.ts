@@ -3,7 +3,12 @@
  * printer columns are there, and invalid objects are rejected by the API server with a message that says why.
  */
 import assert from "node:assert/strict";
-import type { ClusterSecretStore, ExternalSecret, SecretStore } from "../../controller/api/types.ts";
+import type {
+  ClusterExternalSecret,
+  ClusterSecretStore,
+  ExternalSecret,
+  SecretStore,
+} from "../../controller/api/types.ts";
 import { type ControlPlane, startControlPlane } from "../harness/control_plane.ts";
 
 const SEED = new URL("../../../shared/seed/manifests/", import.meta.url).pathname;
@@ -101,8 +106,62 @@ Deno.test("CRDs on a real kube-apiserver", async (t) => {
       );
     });
 
+    await t.step(
+      "a ClusterExternalSecret: cluster-scoped, ESO's columns and short name, its template checked",
+      async () => {
+        // ESO: apis/externalsecrets/v1/clusterexternalsecret_types.go (printcolumn Store, Refresh Interval, Ready).
+        const ok = await apply(
+          cp,
+          `apiVersion: external-secrets.io/v1
+kind: ClusterExternalSecret
+metadata: {name: regcred}
+spec:
+  namespaceSelectors: [{matchLabels: {registry: "yes"}}]
+  refreshTime: 1m
+  externalSecretSpec:
+    secretStoreRef: {kind: ClusterSecretStore, name: azure-keyvault-cluster-store}
+${VALID_DATA.replaceAll("\n", "\n  ").replace(/^/, "  ")}`,
+        );
+        assert.equal(ok.code, 0, ok.stderr);
+        const ces = await getJson<ClusterExternalSecret>(cp, ["ces", "regcred"]);
+        assert.equal(ces.metadata.namespace, undefined, "cluster-scoped");
+        // The template gets the ExternalSecret's defaults, so its children read back as ESO's do.
+        assert.equal(ces.spec.externalSecretSpec.refreshInterval, "1h0m0s");
+        assert.deepEqual(ces.spec.externalSecretSpec.target, { creationPolicy: "Owner", deletionPolicy: "Retain" });
+        const r = await cp.kubectl(["get", "ces"]);
+        assert.match(r.stdout, /^NAME\s+STORE\s+REFRESH INTERVAL\s+READY\n/);
+        assert.match(r.stdout, /\nregcred\s+azure-keyvault-cluster-store\s+1m\s/);
+        const cases: [string, RegExp][] = [
+          // The template is an ExternalSecret spec and is refused as one would be.
+          [`  externalSecretSpec: {secretStoreRef: {name: s}}`, /either data or dataFrom should be specified/],
+          [
+            `  refreshTime: soon\n  externalSecretSpec:\n${VALID_DATA.replaceAll("\n", "\n  ").replace(/^/, "  ")}`,
+            /refreshTime/,
+          ],
+          [
+            `  namespaces: [Not_A_Name]\n  externalSecretSpec:\n${
+              VALID_DATA.replaceAll("\n", "\n  ").replace(/^/, "  ")
+            }`,
+            /namespaces\[0\]/,
+          ],
+        ];
+        for (const [spec, message] of cases) {
+          const bad = await apply(
+            cp,
+            `apiVersion: external-secrets.io/v1
+kind: ClusterExternalSecret
+metadata: {name: bad}
+spec:
+${spec}`,
+          );
+          assert.notEqual(bad.code, 0, spec);
+          assert.match(bad.stderr, message);
+        }
+      },
+    );
+
     await t.step("short names and the external-secrets category resolve", async () => {
-      for (const args of [["es", "-n", "jenkins"], ["ss", "-A"], ["css"], ["external-secrets", "-A"]]) {
+      for (const args of [["es", "-n", "jenkins"], ["ss", "-A"], ["css"], ["ces"], ["external-secrets", "-A"]]) {
         const r = await cp.kubectl(["get", ...args, "-o", "name"]);
         assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
         assert.notEqual(r.stdout.trim(), "", args.join(" "));

@@ -1,11 +1,11 @@
 /**
  * The deploy manifests on a real kube-apiserver: every overlay builds and is admitted, and the controller running
  * as the ServiceAccount those manifests create — with exactly their RBAC, not as an admin — syncs the seed scenario,
- * elects itself on its Lease and is never refused anything.
+ * elects itself on its Lease, runs a ClusterExternalSecret and is never refused anything.
  */
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
-import type { ExternalSecret } from "../../controller/api/types.ts";
+import type { ClusterExternalSecret, ExternalSecret } from "../../controller/api/types.ts";
 import type { Secret } from "../../controller/kube/types.ts";
 import { startAzureEmulators } from "../harness/azure/mod.ts";
 import { startControlPlane } from "../harness/control_plane.ts";
@@ -109,6 +109,32 @@ Deno.test("deploy manifests and least-privilege RBAC on a real control plane", a
           "jsonpath={.items[*].reason}",
         ]);
         assert.match(storeEvents.stdout, /Valid/, "the cluster-scoped store's events are in default, as the API wants");
+        // A ClusterExternalSecret: namespaces listed and watched, ExternalSecrets created and deleted, its finalizer
+        // and status, all with these RBAC rules.
+        const ces = await cp.kubectl(["apply", "--server-side", "-f", "-"], {
+          stdin: JSON.stringify({
+            apiVersion: "external-secrets.io/v1",
+            kind: "ClusterExternalSecret",
+            metadata: { name: "regcred-everywhere" },
+            spec: {
+              namespaces: ["jenkins"],
+              externalSecretName: "regcred-from-ces",
+              externalSecretSpec: { ...es!.spec, target: { ...es!.spec.target, name: "regcred-from-ces" } },
+            },
+          }),
+        });
+        assert.equal(ces.code, 0, ces.stderr);
+        await eventually("the ClusterExternalSecret's child synced", async () => {
+          const child = await getJson<ExternalSecret>(cp, ["es", "-n", "jenkins", "regcred-from-ces"]);
+          const parent = await getJson<ClusterExternalSecret>(cp, ["ces", "regcred-everywhere"]);
+          return ready(child)?.status === "True" && ready(parent)?.status === "True";
+        });
+        const deleted = await cp.kubectl(["delete", "ces", "regcred-everywhere", "--timeout=30s"]);
+        assert.equal(deleted.code, 0, deleted.stderr);
+        await eventually(
+          "its child deleted",
+          async () => (await cp.kubectl(["get", "es", "-n", "jenkins", "regcred-from-ces"])).code !== 0,
+        );
         const refused = controller.logs().filter((l) => /Forbidden|"status":40[13]/.test(JSON.stringify(l)));
         assert.deepEqual(refused, [], "no request was refused");
         const failed = controller.logs().filter((l) => l.level === "warn" || l.level === "error");

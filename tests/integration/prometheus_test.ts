@@ -87,6 +87,11 @@ const ESO_QUERIES: { what: string; expr: string; perController?: boolean }[] = [
     perController: true,
   },
   { what: "Secrets not ready", expr: `sum(externalsecret_status_condition{condition="Ready",status="False"})` },
+  {
+    // ESO's "ClusterExternalSecret error rate [15m]" panel divides by this (its numerator needs a failing reconcile).
+    what: "ClusterExternalSecret reconciles [15m]",
+    expr: `sum(irate(controller_runtime_reconcile_total{${S1},controller=~"clusterexternalsecret"}[15m]))`,
+  },
 ];
 
 /**
@@ -94,11 +99,7 @@ const ESO_QUERIES: { what: string; expr: string; perController?: boolean }[] = [
  * ESO_QUERIES.
  */
 const NOT_APPLICABLE: { what: string; expr: string }[] = [
-  // No ClusterExternalSecret or PushSecret controller (docs/metrics.md).
-  {
-    what: "ClusterExternalSecret reconciles",
-    expr: `controller_runtime_reconcile_total{controller="clusterexternalsecret"}`,
-  },
+  // No PushSecret controller (docs/metrics.md).
   { what: "PushSecret reconciles", expr: `controller_runtime_reconcile_total{controller="pushsecret"}` },
   // No admission webhook: ESO's webhook rules are CEL validations in the CRDs, enforced by the API server.
   { what: "webhook requests", expr: `controller_runtime_webhook_requests_total` },
@@ -205,6 +206,17 @@ Deno.test("ESO's dashboard and SLIs return data from a real Prometheus", async (
       // A key the vault does not have: a 404 on every retry.
       es("missing", "ClusterSecretStore", "azure-keyvault-cluster-store", "no-such-secret"),
     );
+    // A ClusterExternalSecret stamping the good ExternalSecret's spec into this namespace: its controller's metrics.
+    await apply(cp, {
+      apiVersion: "external-secrets.io/v1",
+      kind: "ClusterExternalSecret",
+      metadata: { name: "prom-ces" },
+      spec: {
+        namespaces: [ns],
+        externalSecretName: "from-ces",
+        externalSecretSpec: (es("from-ces", "SecretStore", "team-store", "app") as ExternalSecret).spec,
+      },
+    });
     const synced = await eventually("app synced", async () => {
       const x = await getJson<ExternalSecret>(cp, ["externalsecret", "-n", ns, "app"]);
       return ready(x)?.status === "True" ? x : undefined;
@@ -212,7 +224,7 @@ Deno.test("ESO's dashboard and SLIs return data from a real Prometheus", async (
 
     await t.step("every ESO dashboard panel and SLI returns at least one series", async () => {
       const controllers = await p.labelValues("controller", `controller_runtime_active_workers{${S1}}`);
-      for (const c of ["externalsecret", "secretstore", "clustersecretstore"]) {
+      for (const c of ["externalsecret", "secretstore", "clustersecretstore", "clusterexternalsecret"]) {
         assert.ok(controllers.includes(c), `the $controller variable lists ${c}: ${controllers}`);
       }
       for (const q of ESO_QUERIES) {
@@ -326,6 +338,23 @@ Deno.test("ESO's dashboard and SLIs return data from a real Prometheus", async (
       assert.equal(css[0]!.metric.namespace, undefined, "a ClusterSecretStore has no namespace");
       // A validation gets a token over HTTPS: well over 0.1 ms, well under 30 s; in seconds it would be < 30.
       for (const v of [value(ss[0]), value(css[0])]) assert.ok(v > 1e5 && v < 30e9, `duration ${v} ns`);
+    });
+
+    await t.step("ESO's clusterexternalsecret_* gauges", async () => {
+      const [up] = await p.query(
+        `clusterexternalsecret_status_condition{${S2},name="prom-ces",condition="Ready",status="True"}`,
+      );
+      assert.equal(value(up), 1);
+      assert.equal(up!.metric.namespace, undefined, "a ClusterExternalSecret has no namespace");
+      const [notReady] = await p.query(`clusterexternalsecret_status_condition{name="prom-ces",status="False"}`);
+      assert.equal(value(notReady), 0);
+      const [d] = await p.query(`clusterexternalsecret_reconcile_duration{${S2},name="prom-ces"}`);
+      assert.equal(d?.metric.namespace, undefined);
+      assert.ok(value(d) > 1e4 && value(d) < 30e9, `duration ${value(d)} ns`);
+      await eventually("the child synced like any ExternalSecret", async () => {
+        const child = await getJson<ExternalSecret>(cp, ["externalsecret", "-n", ns, "from-ces"]);
+        return ready(child)?.status === "True";
+      });
     });
 
     await t.step("externalsecret_sync_age_seconds is now − status.refreshTime", async () => {

@@ -363,6 +363,7 @@ Deno.test("chart: helm install on a real kube-apiserver under Pod Security restr
         "crd/externalsecrets.external-secrets.io",
         "crd/secretstores.external-secrets.io",
         "crd/clustersecretstores.external-secrets.io",
+        "crd/clusterexternalsecrets.external-secrets.io",
       ]);
       assert.equal(w.code, 0, w.stderr);
       const svc = await cp.kubectl(["get", "svc", "-n", "external-secrets", "-o", "name"]);
@@ -407,7 +408,7 @@ Deno.test("chart: helm install on a real kube-apiserver under Pod Security restr
       const r = await helm(["uninstall", "kv-operator", "-n", "external-secrets", ...kube]);
       assert.equal(r.code, 0, r.stderr);
       const crds = await cp.kubectl(["get", "crd", "-o", "name"]);
-      assert.equal(crds.stdout.split("\n").filter((l) => l.includes("external-secrets.io")).length, 3, crds.stdout);
+      assert.equal(crds.stdout.split("\n").filter((l) => l.includes("external-secrets.io")).length, 4, crds.stdout);
       const deploy = await cp.kubectl(["get", "deploy", "-n", "external-secrets", "-o", "name"]);
       assert.equal(deploy.stdout.trim(), "", "the Deployment is gone");
     });

@@ -12,6 +12,7 @@ import { type KeyVaultSecret, SecretClient, type SecretProperties } from "@azure
 import type { ExternalSecretFind } from "../../api/types.ts";
 import {
   type ListedSecret,
+  ListingTooLongError,
   NoSecretError,
   type PushOptions,
   type ReadRef,
@@ -377,19 +378,31 @@ export class AzureKeyVaultClient implements SecretsClient {
     return out;
   }
 
-  /** Every page of the vault's secret listing (names, enabled, tags, updated; no values). */
-  async listSecrets(signal?: AbortSignal): Promise<ListedSecret[]> {
+  /**
+   * Every page of the vault's secret listing (names, enabled, tags, updated; no values). With `maxPages`, a listing
+   * with more pages than that costs `maxPages + 1` calls and throws {@link ListingTooLongError}.
+   */
+  async listSecrets(signal?: AbortSignal, options: { maxPages?: number } = {}): Promise<ListedSecret[]> {
     const out: ListedSecret[] = [];
+    const pages = this.#client.listPropertiesOfSecrets({ ...(signal ? { abortSignal: signal } : {}) }).byPage();
+    let pagesRead = 0;
     try {
-      for await (const p of this.#client.listPropertiesOfSecrets({ ...(signal ? { abortSignal: signal } : {}) })) {
-        out.push({
-          name: p.name,
-          enabled: p.enabled !== false,
-          tags: { ...p.tags },
-          ...(p.updatedOn ? { updatedAt: p.updatedOn.getTime() } : {}),
-        });
+      for await (const page of pages) {
+        // The SDK's mapped pages do not say whether another follows, so the one past the budget is what tells.
+        if (options.maxPages !== undefined && ++pagesRead > options.maxPages) {
+          throw new ListingTooLongError(options.maxPages);
+        }
+        for (const p of page) {
+          out.push({
+            name: p.name,
+            enabled: p.enabled !== false,
+            tags: { ...p.tags },
+            ...(p.updatedOn ? { updatedAt: p.updatedOn.getTime() } : {}),
+          });
+        }
       }
     } catch (e) {
+      if (e instanceof ListingTooLongError) throw e;
       throw mapAzureError(e, this.#context("the list of secrets"));
     }
     return out;

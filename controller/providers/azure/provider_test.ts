@@ -7,7 +7,13 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import type { AzureKVProvider } from "../../api/types.ts";
 import { type AzureEmulators, startAzureEmulators } from "../../../tests/harness/azure/mod.ts";
-import { type CredentialSource, InvalidStoreError, ProviderError, type StoreRef } from "../provider.ts";
+import {
+  type CredentialSource,
+  InvalidStoreError,
+  ListingTooLongError,
+  ProviderError,
+  type StoreRef,
+} from "../provider.ts";
 import { resolveAuth } from "./auth.ts";
 import { DEFAULT_ENDPOINT_POLICY, type EndpointPolicy } from "./endpoints.ts";
 import { AzureKeyVaultProvider } from "./provider.ts";
@@ -383,5 +389,22 @@ Deno.test("a vault or authority that does not answer fails within the request ti
     );
     const entraMs = performance.now() - started;
     assert.ok(entraMs < 4000, `gave up after ${entraMs} ms`);
+  });
+});
+
+Deno.test("listSecrets with maxPages: the whole listing when it fits, else ListingTooLongError after maxPages + 1 pages", async () => {
+  await withEmulators(async (em, provider) => {
+    em.addClientSecretApp({ clientId: "sp-1", secret: "right" });
+    for (let i = 0; i < 59; i++) em.setSecret("demo", `key-${String(i).padStart(2, "0")}`, `v${i}`); // 60 with db: 3 pages
+    const creds = new FakeCredentials({ [`${NS}/creds`]: { "client-id": "sp-1", "client-secret": "right" } });
+    const client = await provider.newClient(store(sp(em, "client-secret"), em.vaultUrl("demo")), NS, creds);
+    const pages = (): number => em.counters({ route: "GET /secrets", status: 200 }).total;
+    const all = await client.listSecrets(undefined, { maxPages: 3 });
+    assert.equal(all.length, 60);
+    assert.equal(pages(), 3);
+    assert.ok(all.every((s) => s.enabled && typeof s.updatedAt === "number"), "enabled and updated of each");
+    await assert.rejects(client.listSecrets(undefined, { maxPages: 1 }), ListingTooLongError);
+    assert.equal(pages(), 5, "the first page, and the second that told it is longer");
+    assert.equal((await client.listSecrets()).length, 60, "no limit: every page");
   });
 });

@@ -11,6 +11,7 @@ import {
   type CredentialSource,
   InvalidStoreError,
   type ListedSecret,
+  ListingTooLongError,
   NoSecretError,
   type Provider,
   ProviderError,
@@ -22,6 +23,8 @@ import {
   type ValidationResult,
 } from "../provider.ts";
 import { explodeJsonObject, findFilter, selectProperty } from "../values.ts";
+
+const LIST_PAGE_SIZE = 25;
 
 interface Version {
   version: string;
@@ -150,10 +153,15 @@ class FakeClient implements SecretsClient {
     return out;
   }
 
-  listSecrets(): Promise<ListedSecret[]> {
+  /** Key Vault's pages hold 25 secrets; `maxPages` is checked against that. */
+  listSecrets(_signal?: AbortSignal, options: { maxPages?: number } = {}): Promise<ListedSecret[]> {
     return Promise.resolve().then(() => {
       this.#vault.enter("listSecrets");
-      return this.#vault.names().map((name) => {
+      const names = this.#vault.names();
+      if (options.maxPages !== undefined && names.length > options.maxPages * LIST_PAGE_SIZE) {
+        throw new ListingTooLongError(options.maxPages);
+      }
+      return names.map((name) => {
         const v = this.#vault.find(name);
         return { name, enabled: v.enabled, tags: { ...v.tags }, updatedAt: v.updatedAt };
       });

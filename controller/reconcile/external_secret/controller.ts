@@ -29,14 +29,26 @@ export const BY_TARGET = "target";
 /** Index of ExternalSecrets by the store they use ({@link storeKey}). */
 export const BY_STORE = "store";
 
-/** ESO's ExternalSecret predicate: metadata that is not status changed. */
-export function esChanged(old: ExternalSecret | undefined, cur: ExternalSecret): boolean {
+/**
+ * ESO's ExternalSecret predicate: metadata that is not status changed — less labels and annotations whose keys start
+ * with one of `ignoredPrefixes` (`--ignored-metadata-prefixes`).
+ */
+export function esChanged(
+  old: ExternalSecret | undefined,
+  cur: ExternalSecret,
+  ignoredPrefixes: readonly string[] = [],
+): boolean {
   if (!old) return true;
   const a = old.metadata;
   const b = cur.metadata;
+  const kept = (m: Record<string, string> | undefined): [string, string][] =>
+    Object.entries(m ?? {}).filter(([k]) => !ignoredPrefixes.some((p) => k.startsWith(p))).sort(byKey);
   return a.generation !== b.generation || a.deletionTimestamp !== b.deletionTimestamp ||
-    JSON.stringify([a.labels, a.annotations, a.finalizers]) !== JSON.stringify([b.labels, b.annotations, b.finalizers]);
+    JSON.stringify([kept(a.labels), kept(a.annotations), a.finalizers]) !==
+      JSON.stringify([kept(b.labels), kept(b.annotations), b.finalizers]);
 }
+
+const byKey = (x: [string, string], y: [string, string]): number => x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0;
 
 /** A store's change worth re-checking its ExternalSecrets: spec (generation) or Ready condition. */
 export function storeChanged(
@@ -141,7 +153,7 @@ export function externalSecretController(o: ExternalSecretControllerOptions): Co
       informer: o.externalSecrets,
       key: (es) => objectKey(es.metadata),
       predicate: (c) => {
-        const changed = c.type === "apply" && esChanged(c.old, c.object);
+        const changed = c.type === "apply" && esChanged(c.old, c.object, o.ignoredMetadataPrefixes);
         if (changed) {
           const token = c.object.metadata.annotations?.[FORCE_SYNC_ANNOTATION];
           const forcedByOther = token !== c.old?.metadata.annotations?.[FORCE_SYNC_ANNOTATION] &&

@@ -156,6 +156,8 @@ export interface SyncInput {
   credentialsOf?: string;
   /** `--adoption-policy`. @default {"eso"} */
   adoption?: AdoptionPolicy;
+  /** `--ignored-metadata-prefixes`: label/annotation keys left out of `syncedResourceVersion`. @default {[]} */
+  ignoredMetadataPrefixes?: readonly string[];
 }
 
 /** An item whose secret the provider does not have: `spec.data[0]` (key `db`), `spec.dataFrom[1]`. */
@@ -257,11 +259,12 @@ function doneStatus(
   reason: string,
   message: string,
   clock: Date = now,
+  ignoredPrefixes: readonly string[] = [],
 ): ExternalSecretStatus {
   return {
     ...es.status,
     refreshTime: kubeTime(now),
-    syncedResourceVersion: syncedResourceVersion(es.metadata),
+    syncedResourceVersion: syncedResourceVersion(es.metadata, ignoredPrefixes),
     conditions: setCondition(es.status?.conditions, { type: "Ready", status: "True", reason, message }, clock),
   };
 }
@@ -275,6 +278,7 @@ export function planMissingMergeTarget(
   target: TargetSecret | undefined,
   now: Date,
   earlyMs = 0,
+  ignoredPrefixes: readonly string[] = [],
 ): Plan | undefined {
   if (creationPolicy(es) !== "Merge" || target) return undefined;
   const name = targetName(es);
@@ -284,6 +288,8 @@ export function planMissingMergeTarget(
     Reason.SecretMissing,
     `secret ${es.metadata.namespace}/${name} does not exist: creationPolicy Merge only writes into an existing ` +
       "Secret; it is checked again at the next refresh",
+    now,
+    ignoredPrefixes,
   );
   return { kind: "noop", status, events: [], next: nextRefresh(es, status, now, earlyMs) };
 }
@@ -483,7 +489,7 @@ export async function planSync(input: SyncInput): Promise<Plan> {
     const message = expiry.note ? `secret synced; ${expiry.note}` : "secret synced";
     const { sources: _s, expiresAt: _e, ...kept } = es.status ?? {};
     const status: ExternalSecretStatus = {
-      ...doneStatus({ ...es, status: kept }, now, Reason.SecretSynced, message, clock),
+      ...doneStatus({ ...es, status: kept }, now, Reason.SecretSynced, message, clock, input.ignoredMetadataPrefixes),
       binding: { name: targetName(es) },
       ...(expiry.sources.length ? { sources: expiry.sources } : {}),
       ...(expiry.expiresAt ? { expiresAt: expiry.expiresAt } : {}),
@@ -504,7 +510,7 @@ export async function planSync(input: SyncInput): Promise<Plan> {
     if (empty) return empty;
   }
   if (policy === "None") return synced(undefined, []);
-  const missing = planMissingMergeTarget(es, target, now, input.earlyMs);
+  const missing = planMissingMergeTarget(es, target, now, input.earlyMs, input.ignoredMetadataPrefixes);
   if (missing) return missing;
 
   let rendered: Rendered;
@@ -575,6 +581,8 @@ function planEmpty(
         now,
         Reason.SecretDeleted,
         "the provider has none of this ExternalSecret's secrets: the Secret is deleted (deletionPolicy Delete)",
+        now,
+        input.ignoredMetadataPrefixes,
       );
       if (!target) return { kind: "noop", status, events, next: next(status) };
       return {
@@ -596,6 +604,8 @@ function planEmpty(
         now,
         Reason.SecretSynced,
         "the provider returned no data: the Secret is kept as it is (deletionPolicy Retain)",
+        now,
+        input.ignoredMetadataPrefixes,
       );
       return { kind: "noop", status, events, next: next(status) };
     }

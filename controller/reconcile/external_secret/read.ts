@@ -16,6 +16,7 @@ import { compileGoRegexp } from "../../api/go_regexp.ts";
 import type { ExternalSecret, ExternalSecretFind, ExternalSecretRewrite } from "../../api/types.ts";
 import {
   InvalidStoreError,
+  ListingTooLongError,
   NoSecretError,
   type SecretRead,
   type SecretsClient,
@@ -27,6 +28,7 @@ import { convertKeys, emptyMap, validateKeys } from "./data_keys.ts";
 import type { MissingItem } from "./plan.ts";
 import { rewriteKeys, rewriteProblem } from "./rewrite.ts";
 import { type ReadKey, readKey, storeKey } from "../../runtime/keys.ts";
+import type { ChangeDetector } from "../change_detection.ts";
 import { type FetchCache, refreshSpreadMs } from "../fetch_cache.ts";
 import { type RefreshDecision, refreshIntervalMs } from "../refresh.ts";
 
@@ -37,6 +39,8 @@ export interface ValueRead {
   secretKey: string;
   ref: RemoteRef;
   key: ReadKey;
+  /** A secret's latest version: the store's listing can tell whether it changed since it was read. */
+  listable: boolean;
 }
 
 /** One read: `dataFrom[index].extract`, a JSON object (or the metadata) exploded into keys. */
@@ -66,8 +70,11 @@ export interface FindRead {
 /** One read of a refresh. `dataFrom` reads come first, in order, then `data[]`: later keys override earlier ones. */
 export type PlannedRead = ValueRead | ExtractRead | FindRead;
 
-/** How long a find match's value may be kept: it is valid as long as the listing shows the secret unchanged. */
-const FIND_VALUE_KEEP_MS = 25 * 3_600_000;
+/**
+ * How long a value confirmed by listings (a find match, or a key under change detection) may be kept: it is valid as
+ * long as the listing shows the secret unchanged.
+ */
+const LISTED_VALUE_KEEP_MS = 25 * 3_600_000;
 /** How long after a listed change time a read is surely of that version. */
 const UPDATED_MARGIN_MS = 2000;
 
@@ -83,6 +90,15 @@ export interface ReadPlan {
    * failure (ESO's `GetProviderSecretData`).
    */
   skipMissing: boolean;
+  /** The store's listing for change detection (not `find`'s: that one is never cut short). */
+  listKey: ReadKey;
+  /** The ExternalSecret's refresh interval: how long keys read count as in use by the store. */
+  windowMs: number;
+  /**
+   * A periodic refresh: listable values may be checked against the store's listing ({@link ChangeDetector}). A
+   * forced or first sync reads each value (what the user asked for).
+   */
+  periodic: boolean;
 }
 
 /** Inputs of {@link planReads}. */
@@ -153,9 +169,18 @@ export function planReads(input: ReadInput): ReadPlan | Unsupported {
     const ref = remoteRef(item.remoteRef);
     // ESO's Azure provider returns a certificate's DER as it is: `property` applies to its metadata only.
     if (ref.key.startsWith("cert/") && ref.metadataPolicy !== "Fetch") delete ref.property;
-    reads.push({ kind: "value", index, secretKey: item.secretKey, ref, key: valueKey(ref) });
+    const listable = !ref.version && ref.metadataPolicy === "None" && !/^(key|cert)\//.test(ref.key);
+    reads.push({ kind: "value", index, secretKey: item.secretKey, ref, key: valueKey(ref), listable });
   });
-  return { reads, notBefore, keepMs, skipMissing: deletionPolicy(es) !== "Retain" };
+  return {
+    reads,
+    notBefore,
+    keepMs,
+    skipMissing: deletionPolicy(es) !== "Retain",
+    listKey: readKey(sk, store.uid, scope, ["versions"]),
+    windowMs: interval,
+    periodic: input.fresh === "window",
+  };
 }
 
 /** The first part of the spec this controller cannot read yet, said as a condition message; undefined if none. */
@@ -210,7 +235,13 @@ export async function readValues(
   plan: ReadPlan,
   client: SecretsClient,
   cache: FetchCache,
-  options: { now: number; signal?: AbortSignal | undefined; seen?: ((value: Uint8Array) => void) | undefined },
+  options: {
+    now: number;
+    signal?: AbortSignal | undefined;
+    seen?: ((value: Uint8Array) => void) | undefined;
+    /** Change detection for periodic refreshes; without it every key is read each window. */
+    changes?: ChangeDetector | undefined;
+  },
 ): Promise<ReadResult> {
   let fetchedAt = options.now;
   const sources: SourceInfo[] = [];
@@ -247,12 +278,16 @@ export async function readValues(
     }
     const read = { key: r.ref.key, ...(r.ref.version ? { version: r.ref.version } : {}) };
     if (r.kind === "value") {
-      const got = await cache.get<SecretRead>(r.key, plan.notBefore, plan.keepMs, async () => {
+      const listed = r.listable ? await unchangedSince(r.ref.key) : undefined;
+      const notBefore = listed?.notBefore ?? plan.notBefore;
+      const keepMs = listed ? LISTED_VALUE_KEEP_MS : plan.keepMs;
+      const got = await cache.get<SecretRead>(r.key, notBefore, keepMs, async () => {
         const got = await client.readSecret({ ...read, metadataPolicy: r.ref.metadataPolicy }, options.signal);
         options.seen?.(got.value);
         return got;
       });
-      fetchedAt = Math.min(fetchedAt, got.fetchedAt);
+      // A value the listing confirms is as current as the listing.
+      fetchedAt = Math.min(fetchedAt, listed?.listedAt ?? got.fetchedAt);
       sources[r.index] = sourceOf(r.ref.key, got.value);
       return { [r.secretKey]: applyRemoteRef(got.value.value, r.ref) };
     }
@@ -274,6 +309,45 @@ export async function readValues(
   }
 
   /**
+   * Change detection: when the store's listing (one per window) is worth it, the oldest read of `name` that is still
+   * its current version, and when the listing was made; undefined to read it as usual (listing too long or refused,
+   * secret not listed or disabled: the read says why).
+   */
+  async function unchangedSince(name: string): Promise<{ notBefore: number; listedAt: number } | undefined> {
+    const changes = options.changes;
+    if (!changes) return undefined;
+    changes.note(plan.listKey, name, options.now);
+    if (!plan.periodic) return undefined;
+    const listed = await viaListing(changes, name);
+    changes.served(listed ? "list" : "get");
+    return listed;
+  }
+
+  async function viaListing(
+    changes: ChangeDetector,
+    name: string,
+  ): Promise<{ notBefore: number; listedAt: number } | undefined> {
+    const decision = changes.decide(plan.listKey, plan.windowMs, options.now);
+    if (decision.mode !== "list") return undefined;
+    let listing;
+    try {
+      listing = await cache.get(
+        plan.listKey,
+        plan.notBefore,
+        plan.keepMs,
+        () => client.listSecrets(options.signal, { maxPages: decision.maxPages }),
+      );
+    } catch (e) {
+      // Too long, or not allowed (an access policy may grant Get without List): read key by key for a while.
+      changes.tooLong(plan.listKey, options.now, e instanceof ListingTooLongError ? "too-long" : "failed");
+      return undefined;
+    }
+    const entry = changes.entry(listing.value, name);
+    if (!entry?.enabled || entry.updatedAt === undefined) return undefined;
+    return { notBefore: Math.min(entry.updatedAt + UPDATED_MARGIN_MS, listing.fetchedAt), listedAt: listing.fetchedAt };
+  }
+
+  /**
    * The listing (fresh for this window), filtered; each match's value from the read cache if it was read after the
    * listing says the secret last changed, else one GET. The listing's age is what counts as the item's read time.
    */
@@ -289,7 +363,7 @@ export async function readValues(
         ? Math.min(m.updatedAt + UPDATED_MARGIN_MS, listing.fetchedAt)
         : plan.notBefore;
       // The same entry as a data[] read of that name: a SecretRead, so either can serve the other.
-      const got = await cache.get<SecretRead>(r.valueKey(m.name), notBefore, FIND_VALUE_KEEP_MS, async () => {
+      const got = await cache.get<SecretRead>(r.valueKey(m.name), notBefore, LISTED_VALUE_KEEP_MS, async () => {
         const read = await client.readSecret({ key: m.name, metadataPolicy: "None" }, options.signal);
         options.seen?.(read.value);
         return read;

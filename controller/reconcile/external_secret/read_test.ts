@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { ExternalSecret } from "../../api/types.ts";
 import { FakeProvider } from "../../providers/fake/fake.ts";
 import { NoSecretError, type StoreRef } from "../../providers/provider.ts";
+import { ChangeDetector } from "../change_detection.ts";
 import { FetchCache } from "../fetch_cache.ts";
 import { mapLimited, planReads, type ReadPlan, readValues } from "./read.ts";
 
@@ -303,4 +304,92 @@ Deno.test("readValues(): a find match and a data[] item of the same name share o
     assert.deepEqual(await read(data), { user: "u" }, order);
     assert.equal(provider.vault.count("getSecret") + provider.vault.count("readSecret"), 1, `${order}: one read`);
   }
+});
+
+Deno.test("readValues(): change detection lists once per window and reads only the keys that changed", async () => {
+  let clock = NOW - 60_000;
+  const provider = new FakeProvider();
+  provider.vault.now = () => clock - 5000;
+  for (let i = 0; i < 30; i++) provider.vault.set(`key-${i}`, `v${i}`);
+  const client = await provider.newClient(store, "jenkins", undefined as never);
+  const cache = new FetchCache({ now: () => clock });
+  const modes: string[] = [];
+  const changes = new ChangeDetector({ onRead: (m) => modes.push(m) });
+  const one = (i: number, refreshTime: number): ExternalSecret => ({
+    ...es([{ secretKey: "v", remoteRef: { key: `key-${i}` } }], { refreshInterval: "1m" }),
+    status: { refreshTime: new Date(refreshTime).toISOString() },
+  });
+  const sync = async (i: number, fresh: "new" | "window" | "forced", refreshTime: number) => {
+    const p = planReads({ es: one(i, refreshTime), store, fresh, now: clock, changedAt: clock });
+    if ("unsupported" in p) throw new Error(p.unsupported);
+    const got = await readValues(p, client, cache, { now: clock, changes });
+    return { value: text(got.values.v), fetchedAt: got.fetchedAt };
+  };
+  clock = NOW;
+  for (let i = 0; i < 30; i++) await sync(i, "new", 0);
+  assert.equal(provider.vault.count("getSecret"), 30, "first syncs read each key");
+  assert.equal(provider.vault.count("listSecrets"), 0, "and list nothing");
+
+  clock = NOW + 60_000; // next window: one listing (30 secrets: 2 pages < 30 keys), no reads
+  provider.vault.set("key-7", "new7");
+  const window1 = [];
+  for (let i = 0; i < 30; i++) window1.push(await sync(i, "window", NOW));
+  assert.equal(provider.vault.count("listSecrets"), 1, "one listing serves the window");
+  assert.equal(provider.vault.count("getSecret"), 31, "only the changed key was read again");
+  assert.equal(window1[7]!.value, "new7");
+  assert.equal(window1[3]!.value, "v3");
+  assert.equal(window1[3]!.fetchedAt, NOW + 60_000, "an unchanged value is as current as the listing");
+  assert.deepEqual(new Set(modes), new Set(["list"]), "every periodic refresh checked by the listing");
+
+  for (let w = 2; w <= 10; w++) { // later windows, past the first reads' keep time (1m + 3s): still no reads
+    clock = NOW + w * 60_000;
+    for (let i = 0; i < 30; i++) await sync(i, "window", clock - 60_000);
+  }
+  assert.equal(provider.vault.count("listSecrets"), 10);
+  assert.equal(provider.vault.count("getSecret"), 31);
+
+  clock += 1000; // a forced sync reads the value, as asked
+  assert.equal((await sync(3, "forced", clock - 1000)).value, "v3");
+  assert.equal(provider.vault.count("getSecret"), 32);
+  assert.equal(provider.vault.count("listSecrets"), 10);
+});
+
+Deno.test("readValues(): a listing longer than the reads it replaces, or refused, falls back to a read per key", async () => {
+  const clock = NOW;
+  const provider = new FakeProvider();
+  provider.vault.now = () => clock - 5000;
+  for (let i = 0; i < 100; i++) provider.vault.set(`key-${i}`, `v${i}`); // 4 pages
+  const client = await provider.newClient(store, "jenkins", undefined as never);
+  const cache = new FetchCache({ now: () => clock });
+  const fallbacks: string[] = [];
+  const changes = new ChangeDetector({ onFallback: (_k, reason) => fallbacks.push(reason) });
+  const p0 = plan(es([{ secretKey: "v", remoteRef: { key: "key-0" } }]));
+  const refresh = async (i: number) => {
+    const e = es([{ secretKey: "v", remoteRef: { key: `key-${i}` } }]);
+    const p = planReads({ es: e, store, fresh: "window", now: clock });
+    if ("unsupported" in p) throw new Error(p.unsupported);
+    return text((await readValues(p, client, cache, { now: clock, changes })).values.v);
+  };
+  for (let i = 0; i < 3; i++) changes.note(p0.listKey, `key-${i}`, clock - 3_600_000); // read an hour ago
+  for (let i = 0; i < 3; i++) assert.equal(await refresh(i), `v${i}`);
+  assert.equal(provider.vault.count("listSecrets"), 1, "one listing tried (2 pages allowed for 3 keys)");
+  assert.equal(provider.vault.count("getSecret"), 3, "then every key read");
+  assert.deepEqual(fallbacks, ["too-long"]);
+
+  const refusing = new FakeProvider();
+  refusing.vault.now = () => clock - 5000;
+  for (let i = 0; i < 3; i++) refusing.vault.set(`key-${i}`, `v${i}`);
+  refusing.vault.failNext("listSecrets", new Error("403 Forbidden: no list permission"));
+  const client2 = await refusing.newClient(store, "jenkins", undefined as never);
+  const changes2 = new ChangeDetector({ onFallback: (_k, reason) => fallbacks.push(reason) });
+  for (let i = 0; i < 3; i++) changes2.note(p0.listKey, `key-${i}`, clock - 3_600_000);
+  for (let i = 0; i < 3; i++) {
+    const e = es([{ secretKey: "v", remoteRef: { key: `key-${i}` } }]);
+    const p = planReads({ es: e, store, fresh: "window", now: clock });
+    if ("unsupported" in p) throw new Error(p.unsupported);
+    const got = await readValues(p, client2, new FetchCache({ now: () => clock }), { now: clock, changes: changes2 });
+    assert.equal(text(got.values.v), `v${i}`);
+  }
+  assert.deepEqual(fallbacks, ["too-long", "failed"]);
+  assert.equal(refusing.vault.count("getSecret"), 3);
 });

@@ -21,12 +21,13 @@ import { InvalidStoreError, NoSecretError } from "../../providers/provider.ts";
 import { ReportedError } from "../../runtime/controller.ts";
 import type { EventRecorder } from "../../runtime/events.ts";
 import type { Informer } from "../../runtime/informer.ts";
-import { type ObjectKey, objectKey, storeKey } from "../../runtime/keys.ts";
+import { type ObjectKey, objectKey, readKeyStore, storeKey } from "../../runtime/keys.ts";
 import type { Logger } from "../../runtime/log.ts";
 import { InFlightLimitError } from "../../runtime/rate_limiter.ts";
 import { type Action, awaitChange, requeue, TerminalError } from "../../runtime/work_queue.ts";
 import type { TemplateSources } from "../../template/mod.ts";
 import { getCondition, stampTransitions } from "../conditions.ts";
+import { ChangeDetector } from "../change_detection.ts";
 import { type FetchCache, refreshSpreadMs } from "../fetch_cache.ts";
 import { type ControllerMetrics, dropExternalSecretSeries, setConditionGauge } from "../metrics.ts";
 import {
@@ -106,7 +107,20 @@ export interface ExternalSecretDeps extends StoreCaches {
   /** Deterministic per-key jitter in [0, 1): spreads refreshes so a restart does not align them. */
   jitter: (key: string) => number;
   now: () => Date;
+  /** `--enable-change-detection`: periodic refreshes list the store's versions, read only what changed. @default {true} */
+  changeDetection?: boolean;
+  /**
+   * `--ignored-metadata-prefixes`: label/annotation keys whose changes are not a change of the ExternalSecret (GitOps
+   * tools' bookkeeping, ESO#3979). @default {[]} (ESO: every change counts)
+   */
+  ignoredMetadataPrefixes?: readonly string[];
 }
+
+/** The sync options the command line sets. */
+export type SyncOptions = Pick<
+  ExternalSecretDeps,
+  "expiryWarningMs" | "adoption" | "redact" | "changeDetection" | "ignoredMetadataPrefixes"
+>;
 
 type Resolved = ReturnType<typeof resolveStore>;
 
@@ -115,9 +129,19 @@ export class ExternalSecretReconciler {
   readonly #d: ExternalSecretDeps;
   /** The expiry series each ExternalSecret exports, so a changed or deleted one leaves no stale series. */
   readonly #expirySeries = new Map<ObjectKey, Record<string, string>[]>();
+  readonly #changes: ChangeDetector | undefined;
 
   constructor(deps: ExternalSecretDeps) {
     this.#d = deps;
+    if (deps.changeDetection === false) return;
+    this.#changes = new ChangeDetector({
+      onRead: (mode) => deps.metrics.refreshReads.inc({ mode }),
+      onFallback: (listKey, reason) =>
+        deps.log.info("change detection: reading this store's keys one by one for an hour", {
+          store: readKeyStore(listKey),
+          reason: reason === "too-long" ? "its listing has more pages than it has keys in use" : "its listing failed",
+        }),
+    });
   }
 
   /** Reconciles `namespace/name`. Throws to ask for a retry with back-off. */
@@ -198,7 +222,8 @@ export class ExternalSecretReconciler {
     const now = d.now();
     const earlyMs = this.#early(es, key);
     const target = await this.#target(es);
-    const decision = decideRefresh(es, target, now, earlyMs);
+    const ignored = d.ignoredMetadataPrefixes ?? [];
+    const decision = decideRefresh(es, target, now, earlyMs, ignored);
     if (!decision.refresh) {
       d.log.debug("no refresh due", {
         namespace: es.metadata.namespace,
@@ -209,7 +234,7 @@ export class ExternalSecretReconciler {
     }
     const gate = await this.#storeGate(es, resolved, now);
     if (gate) return "kind" in gate ? await this.#execute(es, gate, decision.reason) : gate;
-    const missing = planMissingMergeTarget(es, target, now, earlyMs);
+    const missing = planMissingMergeTarget(es, target, now, earlyMs, ignored);
     if (missing) return await this.#execute(es, missing, decision.reason);
     const input = await this.#gather(es, key, resolved!, target, decision.fresh, signal);
     if ("requeueAfterMs" in input) return input;
@@ -289,7 +314,8 @@ export class ExternalSecretReconciler {
         client.endpoint ?? storeKey(resolved.ref.kind, resolved.ref.name, resolved.ref.namespace),
         signal,
       );
-      read = await readValues(reads, client, d.fetches, { now: now.getTime(), signal, seen: d.secretSeen })
+      const readOptions = { now: now.getTime(), signal, seen: d.secretSeen, changes: this.#changes };
+      read = await readValues(reads, client, d.fetches, readOptions)
         .finally(() => release?.());
     } catch (e) {
       // The vault's slots are all held by calls that are not answered: not this ExternalSecret's failure, so no
@@ -332,6 +358,7 @@ export class ExternalSecretReconciler {
       now: new Date(read.fetchedAt),
       clock: d.now(),
       earlyMs: this.#early(es, key),
+      ...(d.ignoredMetadataPrefixes ? { ignoredMetadataPrefixes: d.ignoredMetadataPrefixes } : {}),
       ...(targetData ? { targetData } : {}),
       ...(templateSources ? { templateSources } : {}),
     };
