@@ -152,13 +152,11 @@ async function settle(io: Io, turn: () => Promise<void>): Promise<void> {
       quietFrom = realTime.now();
       continue;
     }
-    if (io.busy === 0) return void stats.idle++;
-    if (realTime.now() - quietFrom >= QUIET_MS) return void stats.quiet++;
-    stats.sleeps++;
+    if (io.busy === 0) return;
+    if (realTime.now() - quietFrom >= QUIET_MS) return;
     await io.change(QUIET_MS);
   }
 }
-export const stats = { idle: 0, quiet: 0, sleeps: 0 };
 
 /** A real macrotask turn (not a timer: timers are virtual, and nested real ones are clamped to 4 ms). */
 function yielder(): { turn: () => Promise<void>; close: () => void } {
@@ -224,7 +222,7 @@ async function simulate(
   const t0 = clock.now();
   const realStart = realTime.now();
   const random = seededRandom(o.seed);
-  const rotateAt = t0 + o.intervalMs;
+  const rotateAt = t0 + o.warmup * o.intervalMs;
   const reachedAt: (number | undefined)[] = new Array(o.clusters).fill(undefined);
   const scenario: FleetScenario = {
     vaultUrl: az.vaultUrl(VAULT),
@@ -260,8 +258,8 @@ async function simulate(
     scenario.rotation = { key: ROTATED_KEY, value };
   }, rotateAt - t0);
 
-  const minEnd = t0 + 2 * o.intervalMs;
-  const maxEnd = t0 + (1 + o.windows) * o.intervalMs;
+  const minEnd = rotateAt + o.intervalMs;
+  const maxEnd = rotateAt + o.windows * o.intervalMs;
   const y = yielder();
   let lastPrint = realTime.now();
   const progress = (): void => {
@@ -307,7 +305,7 @@ async function simulate(
     externalSecretsPerCluster: o.externalSecrets,
     interval: o.interval,
     start: o.alignedStart ? "aligned" : "spread",
-    changeDetection: "none",
+    changeDetection: scenario.settings.changeDetection ? "on" : "off (--enable-change-detection=false)",
     virtualSeconds: (end - t0) / 1000,
     measuredSeconds: (end - rotateAt) / 1000,
     rate,
@@ -385,7 +383,6 @@ if (import.meta.main) {
       }`,
   );
   const result = await main(opts);
-  console.log(JSON.stringify(stats));
   console.log(`\n${fleetTable(result, opts.intervalMs)}`);
   if (opts.json) {
     await Deno.writeTextFile(opts.json, fleetJson(result));

@@ -23,6 +23,7 @@ import { StoreClientCache, storeRefOf } from "../../controller/providers/clients
 import { DEFAULT_ENDPOINT_POLICY } from "../../controller/providers/azure/endpoints.ts";
 import { AzureKeyVaultProvider } from "../../controller/providers/azure/provider.ts";
 import type { CredentialSource, StoreRef } from "../../controller/providers/provider.ts";
+import { ChangeDetector } from "../../controller/reconcile/change_detection.ts";
 import { kubeTime } from "../../controller/reconcile/conditions.ts";
 import { planReads, readValues } from "../../controller/reconcile/external_secret/read.ts";
 import { planFailure, planSync } from "../../controller/reconcile/external_secret/plan.ts";
@@ -56,6 +57,8 @@ export interface ControllerSettings {
   burst: number;
   maxInFlight: number;
   requestTimeoutMs: number;
+  /** `--enable-change-detection`: periodic refreshes list the store's versions and read only what changed. */
+  changeDetection: boolean;
 }
 
 /** `main.ts`'s defaults, with `args` (its flags) applied. */
@@ -67,6 +70,7 @@ export function controllerSettings(args: readonly string[]): ControllerSettings 
     burst: f.kvBurst,
     maxInFlight: f.kvMaxInFlight ?? Math.max(1, Math.ceil(f.concurrent / 2)),
     requestTimeoutMs: f.azureRequestTimeout,
+    changeDetection: f.enableChangeDetection,
   };
 }
 
@@ -120,6 +124,8 @@ export class SimCluster {
   readonly #clients: StoreClientCache;
   readonly #inFlight: InFlightLimiter;
   readonly #store: StoreRef;
+  /** One per controller, as the reconciler keeps it (absent with `--enable-change-detection=false`). */
+  readonly #changes: ChangeDetector | undefined;
 
   constructor(scenario: FleetScenario, index: number, clientId: string, clientSecret: string) {
     this.index = index;
@@ -160,6 +166,7 @@ export class SimCluster {
     };
     this.#clients = new StoreClientCache({ azurekv: azure }, memoryCredentials(values));
     this.#inFlight = new InFlightLimiter({ max: st.maxInFlight });
+    this.#changes = st.changeDetection ? new ChangeDetector() : undefined;
     this.#store = storeRefOf("ClusterSecretStore", {
       metadata: { name: STORE, uid: `store-${index}`, generation: 1 },
       spec: {
@@ -233,7 +240,8 @@ export class SimCluster {
       const client = await this.#clients.get(this.#store, NAMESPACE);
       this.#s.io.park();
       const release = await this.#inFlight.acquire(client.endpoint ?? STORE, signal).finally(() => this.#s.io.unpark());
-      read = await readValues(reads, client, this.#fetches, { now: now.getTime(), signal }).finally(release);
+      const options = { now: now.getTime(), signal, changes: this.#changes };
+      read = await readValues(reads, client, this.#fetches, options).finally(release);
     } catch (e) {
       if (e instanceof InFlightLimitError) return requeue(1000 + Math.floor(keyFraction(key) * 2000));
       // The SDK's last 429 is not followed by a retry: it gave up.

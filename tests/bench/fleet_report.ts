@@ -24,7 +24,9 @@ export interface FleetOptions {
   intervalMs: number;
   /** All clusters start at once (a fleet-wide restart with nothing synced), not spread over one interval. */
   alignedStart: boolean;
-  /** Intervals simulated after the warm-up interval; the rotation happens at the start of the first. */
+  /** Intervals before the measured part: the clusters start during the first. */
+  warmup: number;
+  /** Intervals measured at most after the warm-up (at least one, then until the rotation reached every cluster). */
   windows: number;
   /** Virtual time advances at least this much per step (timers due within fire together). */
   stepMs: number;
@@ -38,7 +40,7 @@ export interface FleetOptions {
 
 /** The usage line. */
 export const USAGE = "usage: deno task bench:fleet [--clusters 1500] [--keys 100] [--external-secrets N (default: " +
-  "keys)] [--interval 5m] [--aligned-start] [--windows 2] [--step-ms 50] [--seed 1] [--json FILE] " +
+  "keys)] [--interval 5m] [--aligned-start] [--warmup 2] [--windows 2] [--step-ms 50] [--seed 1] [--json FILE] " +
   "[--controller-arg=FLAG ...]";
 
 function integer(flag: string, value: string | undefined, min = 1): number {
@@ -58,6 +60,7 @@ export function parseFleetArgs(args: readonly string[]): FleetOptions {
     interval: "5m",
     intervalMs: 300_000,
     alignedStart: false,
+    warmup: 2,
     windows: 2,
     stepMs: 50,
     seed: 1,
@@ -93,6 +96,9 @@ export function parseFleetArgs(args: readonly string[]): FleetOptions {
       }
       case "--aligned-start":
         o.alignedStart = true;
+        break;
+      case "--warmup":
+        o.warmup = integer(flag, value());
         break;
       case "--windows":
         o.windows = integer(flag, value());
@@ -189,9 +195,9 @@ export interface FleetResult {
   interval: string;
   /** `spread` (a running fleet: each cluster starts at a random moment of the first interval) or `aligned`. */
   start: "spread" | "aligned";
-  /** The read stage's change detection, if the code has one (`none` before it landed). */
+  /** The read stage's change detection: `on` (the binary's default) or off (`--enable-change-detection=false`). */
   changeDetection: string;
-  /** Virtual seconds: the whole run, and the measured part after the warm-up interval. */
+  /** Virtual seconds: the whole run, and the measured part after the warm-up (`--warmup` intervals). */
   virtualSeconds: number;
   measuredSeconds: number;
   /** GET/LIST requests the vault received after the warm-up (throttled ones too; not the SDK's 401 challenges). */

@@ -14,6 +14,7 @@ Deno.test("fleet args: the issue's command, defaults, and mistakes named", () =>
   assert.equal(o.externalSecrets, 100, "one ExternalSecret per key unless asked");
   assert.equal(o.intervalMs, 300_000);
   assert.equal(o.alignedStart, false);
+  assert.deepEqual([o.warmup, o.windows, o.stepMs], [2, 2, 50]);
   const p = parseFleetArgs([
     "--clusters=10",
     "--external-secrets=250",
@@ -68,7 +69,7 @@ Deno.test("targets: held against the issue's figures, printed in the table", () 
     externalSecretsPerCluster: 100,
     interval: "5m",
     start: "spread",
-    changeDetection: "none",
+    changeDetection: "on",
     virtualSeconds: 900,
     measuredSeconds: 600,
     rate: { requests: 300_000, meanPer10s: 5000, peakPer10s: 6000, meanShare: 1.25, peakShare: 1.5 },
