@@ -180,6 +180,7 @@ async function commit(): Promise<string> {
 /** What the vault saw, by virtual time (ms since the start). */
 class VaultLog {
   readonly times: number[] = [];
+  readonly throttledTimes: number[] = [];
   gets = 0;
   lists = 0;
   throttled = 0;
@@ -201,7 +202,7 @@ class VaultLog {
     this.times.push(r.at - this.t0());
     if (r.route === "GET /secrets/{name}/{version}") this.gets++;
     else this.lists++;
-    if (r.status === 429) this.throttled++;
+    if (r.status === 429) (this.throttled++, this.throttledTimes.push(r.at - this.t0()));
   }
 
   /** Requests in the last 10 virtual seconds. */
@@ -312,6 +313,7 @@ async function simulate(
     kvGets: log.gets,
     kvLists: log.lists,
     throttled: log.throttled,
+    throttledMeasured: log.throttledTimes.filter((t) => t >= rotateAt - t0).length,
     challenges: log.challenges,
     tokenRequests: log.tokens,
     failedSyncs: clusters.reduce((n, c) => n + c.failedSyncs, 0),

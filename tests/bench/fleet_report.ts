@@ -206,6 +206,8 @@ export interface FleetResult {
   kvGets: number;
   kvLists: number;
   throttled: number;
+  /** 429s after the warm-up. */
+  throttledMeasured: number;
   challenges: number;
   tokenRequests: number;
   /** Syncs that failed (and were retried by the queue's back-off), over the whole run. */
@@ -224,7 +226,7 @@ export function fleetTargets(r: FleetResult, intervalMs: number): { what: string
   return [
     { what: "mean ≤ 10% of the vault's limit (400 per 10 s)", ok: r.rate.meanShare <= 0.1 },
     { what: "peak ≤ 50% of the vault's limit (2,000 per 10 s)", ok: r.rate.peakShare <= 0.5 },
-    { what: "0 throttled requests", ok: r.throttled === 0 },
+    { what: "0 throttled requests (after the warm-up)", ok: r.throttledMeasured === 0 },
     {
       what: `rotation at 99% of clusters within one interval (${intervalMs / 1000} s)`,
       ok: r.rotation.p99Seconds !== null && r.rotation.p99Seconds <= intervalMs / 1000,
@@ -247,6 +249,7 @@ export function fleetTable(r: FleetResult, intervalMs: number): string {
     ],
     ["vault GET/LIST per 10 s: peak (share of 4,000)", `${r.rate.peakPer10s} (${pct(r.rate.peakShare)})`],
     ["GETs / LISTs / 429s (whole run)", `${r.kvGets} / ${r.kvLists} / ${r.throttled}`],
+    ["429s after the warm-up", String(r.throttledMeasured)],
     ["401 challenges / token requests", `${r.challenges} / ${r.tokenRequests}`],
     ["failed syncs (retried with back-off)", String(r.failedSyncs)],
     [
