@@ -15,6 +15,7 @@ Deno.test("fleet args: the issue's command, defaults, and mistakes named", () =>
   assert.equal(o.intervalMs, 300_000);
   assert.equal(o.alignedStart, false);
   assert.deepEqual([o.warmup, o.windows, o.stepMs], [2, 2, 50]);
+  assert.equal(parseFleetArgs([]).clusters, 150, "a quick look by default");
   const p = parseFleetArgs([
     "--clusters=10",
     "--external-secrets=250",
