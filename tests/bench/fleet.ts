@@ -32,7 +32,6 @@ import {
   parseFleetArgs,
   rateStats,
   rotationStats,
-  VAULT_LIMIT_PER_10S,
 } from "./fleet_report.ts";
 import { realTime, VirtualClock } from "./virtual_clock.ts";
 
@@ -269,7 +268,7 @@ async function simulate(
     console.log(
       `  virtual ${((now - t0) / 1000).toFixed(0)}/${((maxEnd - t0) / 1000).toFixed(0)} s | started ${started}/` +
         `${o.clusters} | GET ${log.gets} LIST ${log.lists} 429 ${log.throttled} | last 10 s: ${log.recent(now - t0)} (${
-          (log.recent(now - t0) / VAULT_LIMIT_PER_10S * 100).toFixed(0)
+          (log.recent(now - t0) / o.readLimit * 100).toFixed(0)
         }% of the limit) | rotated ` +
         `${now >= rotateAt ? `${rotated}/${o.clusters}` : "not yet"} | real ${
           ((realTime.now() - realStart) / 1000).toFixed(0)
@@ -299,7 +298,7 @@ async function simulate(
     y.close();
   }
   const end = clock.now();
-  const rate = rateStats(log.times, rotateAt - t0, end - t0);
+  const rate = rateStats(log.times, rotateAt - t0, end - t0, o.readLimit);
   return {
     clusters: o.clusters,
     keys: o.keys,
@@ -310,6 +309,7 @@ async function simulate(
     virtualSeconds: (end - t0) / 1000,
     measuredSeconds: (end - rotateAt) / 1000,
     rate,
+    readLimit: o.readLimit,
     kvGets: log.gets,
     kvLists: log.lists,
     throttled: log.throttled,
@@ -334,7 +334,7 @@ async function main(o: FleetOptions): Promise<FleetResult> {
   const az = await startAzureEmulators({
     vaults: [VAULT],
     // Key Vault's limit, on the virtual clock.
-    readLimit: { now: () => clock?.now() ?? Date.now() },
+    readLimit: { limit: o.readLimit, now: () => clock?.now() ?? Date.now() },
     onRequest: (r) => log.record(r),
   });
   // The emulator keeps a log of its own (bounded); this run counts through onRequest.

@@ -14,7 +14,7 @@ Deno.test("fleet args: the issue's command, defaults, and mistakes named", () =>
   assert.equal(o.externalSecrets, 100, "one ExternalSecret per key unless asked");
   assert.equal(o.intervalMs, 300_000);
   assert.equal(o.alignedStart, false);
-  assert.deepEqual([o.warmup, o.windows, o.stepMs], [2, 2, 50]);
+  assert.deepEqual([o.warmup, o.windows, o.stepMs, o.readLimit], [2, 2, 50, 4000]);
   assert.equal(parseFleetArgs([]).clusters, 150, "a quick look by default");
   const p = parseFleetArgs([
     "--clusters=10",
@@ -74,6 +74,7 @@ Deno.test("targets: held against the issue's figures, printed in the table", () 
     virtualSeconds: 900,
     measuredSeconds: 600,
     rate: { requests: 300_000, meanPer10s: 5000, peakPer10s: 6000, meanShare: 1.25, peakShare: 1.5 },
+    readLimit: 4000,
     kvGets: 400_000,
     kvLists: 0,
     throttled: 12,
@@ -90,7 +91,7 @@ Deno.test("targets: held against the issue's figures, printed in the table", () 
   };
   assert.deepEqual(fleetTargets(result, 300_000).map((t) => t.ok), [false, false, false, true]);
   const table = fleetTable(result, 300_000);
-  assert.match(table, /peak \(share of 4,000\)\s+6000 \(150\.0%\)/);
+  assert.match(table, /peak \(share of 4000\)\s+6000 \(150\.0%\)/);
   assert.match(table, /150\.0 s \/ 297\.0 s \/ not reached/);
   assert.match(table, /not met {2}0 throttled requests \(after the warm-up\)/);
   assert.match(table, / {2}met {6}rotation at 99%/);
