@@ -180,6 +180,8 @@ async function commit(): Promise<string> {
 class VaultLog {
   readonly times: number[] = [];
   readonly throttledTimes: number[] = [];
+  readonly listTimes: number[] = [];
+  listsThrottled = 0;
   gets = 0;
   lists = 0;
   throttled = 0;
@@ -200,7 +202,11 @@ class VaultLog {
     }
     this.times.push(r.at - this.t0());
     if (r.route === "GET /secrets/{name}/{version}") this.gets++;
-    else this.lists++;
+    else {
+      this.lists++;
+      this.listTimes.push(r.at - this.t0());
+      if (r.status === 429) this.listsThrottled++;
+    }
     if (r.status === 429) (this.throttled++, this.throttledTimes.push(r.at - this.t0()));
   }
 
@@ -314,6 +320,8 @@ async function simulate(
     kvLists: log.lists,
     throttled: log.throttled,
     throttledMeasured: log.throttledTimes.filter((t) => t >= rotateAt - t0).length,
+    listsMeasured: log.listTimes.filter((t) => t >= rotateAt - t0).length,
+    listsThrottled: log.listsThrottled,
     challenges: log.challenges,
     tokenRequests: log.tokens,
     failedSyncs: clusters.reduce((n, c) => n + c.failedSyncs, 0),

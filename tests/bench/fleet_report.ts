@@ -220,6 +220,9 @@ export interface FleetResult {
   throttled: number;
   /** 429s after the warm-up. */
   throttledMeasured: number;
+  /** LIST pages after the warm-up, and LIST pages answered 429 over the whole run. */
+  listsMeasured: number;
+  listsThrottled: number;
   challenges: number;
   tokenRequests: number;
   /** Syncs that failed (and were retried by the queue's back-off), over the whole run. */
@@ -262,6 +265,7 @@ export function fleetTable(r: FleetResult, intervalMs: number): string {
     [`vault GET/LIST per 10 s: peak (share of ${r.readLimit})`, `${r.rate.peakPer10s} (${pct(r.rate.peakShare)})`],
     ["GETs / LISTs / 429s (whole run)", `${r.kvGets} / ${r.kvLists} / ${r.throttled}`],
     ["429s after the warm-up", String(r.throttledMeasured)],
+    ["LIST pages after the warm-up / LIST pages answered 429", `${r.listsMeasured} / ${r.listsThrottled}`],
     ["401 challenges / token requests", `${r.challenges} / ${r.tokenRequests}`],
     ["failed syncs (retried with back-off)", String(r.failedSyncs)],
     [

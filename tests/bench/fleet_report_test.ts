@@ -79,6 +79,8 @@ Deno.test("targets: held against the issue's figures, printed in the table", () 
     kvLists: 0,
     throttled: 12,
     throttledMeasured: 2,
+    listsMeasured: 0,
+    listsThrottled: 0,
     challenges: 1500,
     tokenRequests: 1500,
     failedSyncs: 3,
