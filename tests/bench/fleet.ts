@@ -252,7 +252,7 @@ async function simulate(
     const cluster = new SimCluster(scenario, i, clientId, `${clientId}-secret`);
     clusters.push(cluster);
     // A running fleet: each controller started at its own moment of one interval. Aligned: all at once.
-    const offset = o.alignedStart ? 0 : Math.floor(random() * o.intervalMs);
+    const offset = o.alignedStart ? 0 : Math.floor(random() * o.intervalMs * o.startSpread);
     clock.setTimeout(() => {
       started++;
       running.push(cluster.start(stop.signal));
@@ -310,7 +310,7 @@ async function simulate(
     keys: o.keys,
     externalSecretsPerCluster: o.externalSecrets,
     interval: o.interval,
-    start: o.alignedStart ? "aligned" : "spread",
+    start: o.alignedStart ? "aligned" : `spread over ${o.startSpread} interval${o.startSpread > 1 ? "s" : ""}`,
     changeDetection: scenario.settings.changeDetection ? "on" : "off (--enable-change-detection=false)",
     virtualSeconds: (end - t0) / 1000,
     measuredSeconds: (end - rotateAt) / 1000,

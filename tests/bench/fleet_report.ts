@@ -24,6 +24,8 @@ export interface FleetOptions {
   intervalMs: number;
   /** All clusters start at once (a fleet-wide restart with nothing synced), not spread over one interval. */
   alignedStart: boolean;
+  /** Intervals the clusters' starts are spread over (1: a running fleet as issue 14 has it). */
+  startSpread: number;
   /** Intervals before the measured part: the clusters start during the first. */
   warmup: number;
   /** Intervals measured at most after the warm-up (at least one, then until the rotation reached every cluster). */
@@ -45,7 +47,7 @@ export interface FleetOptions {
 
 /** The usage line. */
 export const USAGE = "usage: deno task bench:fleet [--clusters 150] [--keys 100] [--external-secrets N (default: " +
-  "keys)] [--interval 5m] [--aligned-start] [--warmup 2] [--windows 2] [--step-ms 50] [--read-limit 4000] [--seed 1] [--json FILE] " +
+  "keys)] [--interval 5m] [--aligned-start | --start-spread 1] [--warmup 2] [--windows 2] [--step-ms 50] [--read-limit 4000] [--seed 1] [--json FILE] " +
   "[--controller-arg=FLAG ...]";
 
 function integer(flag: string, value: string | undefined, min = 1): number {
@@ -66,6 +68,7 @@ export function parseFleetArgs(args: readonly string[]): FleetOptions {
     interval: "5m",
     intervalMs: 300_000,
     alignedStart: false,
+    startSpread: 1,
     warmup: 2,
     windows: 2,
     stepMs: 50,
@@ -104,6 +107,9 @@ export function parseFleetArgs(args: readonly string[]): FleetOptions {
       case "--aligned-start":
         o.alignedStart = true;
         break;
+      case "--start-spread":
+        o.startSpread = integer(flag, value());
+        break;
       case "--warmup":
         o.warmup = integer(flag, value());
         break;
@@ -136,6 +142,9 @@ export function parseFleetArgs(args: readonly string[]): FleetOptions {
     }
   }
   if (o.externalSecrets === 0) o.externalSecrets = o.keys;
+  if (o.startSpread >= o.warmup + 1 && !o.alignedStart) {
+    throw new Error(`--warmup (${o.warmup}) must exceed --start-spread (${o.startSpread}) by at least one\n${USAGE}`);
+  }
   if (o.stepMs > 1000) throw new Error(`--step-ms must be at most 1000, got ${o.stepMs}\n${USAGE}`);
   return o;
 }
@@ -203,8 +212,8 @@ export interface FleetResult {
   keys: number;
   externalSecretsPerCluster: number;
   interval: string;
-  /** `spread` (a running fleet: each cluster starts at a random moment of the first interval) or `aligned`. */
-  start: "spread" | "aligned";
+  /** `spread over N intervals` (each cluster starts at a random moment of the first N) or `aligned`. */
+  start: string;
   /** The read stage's change detection: `on` (the binary's default) or off (`--enable-change-detection=false`). */
   changeDetection: string;
   /** Virtual seconds: the whole run, and the measured part after the warm-up (`--warmup` intervals). */

@@ -28,6 +28,8 @@ Deno.test("fleet args: the issue's command, defaults, and mistakes named", () =>
   assert.throws(() => parseFleetArgs(["--interval", "5 minutes"]), /--interval expects a duration/);
   assert.throws(() => parseFleetArgs(["--interval", "5s"]), /at least 10s/);
   assert.throws(() => parseFleetArgs(["--nope"]), /unknown argument "--nope"/);
+  assert.equal(parseFleetArgs(["--start-spread", "3", "--warmup", "5"]).startSpread, 3);
+  assert.throws(() => parseFleetArgs(["--start-spread", "3"]), /--warmup \(2\) must exceed --start-spread \(3\)/);
 });
 
 Deno.test("rate: mean over the period, peak over any 10 s (sliding), shares of 4,000; outside the period ignored", () => {
@@ -69,7 +71,7 @@ Deno.test("targets: held against the issue's figures, printed in the table", () 
     keys: 100,
     externalSecretsPerCluster: 100,
     interval: "5m",
-    start: "spread",
+    start: "spread over 1 interval",
     changeDetection: "on",
     virtualSeconds: 900,
     measuredSeconds: 600,
