@@ -227,6 +227,8 @@ async function simulate(
 ): Promise<FleetResult> {
   const t0 = clock.now();
   const realStart = realTime.now();
+  // The code that runs is the code at the start.
+  const head = await commit();
   const random = seededRandom(o.seed);
   const rotateAt = t0 + o.warmup * o.intervalMs;
   const reachedAt: (number | undefined)[] = new Array(o.clusters).fill(undefined);
@@ -330,7 +332,7 @@ async function simulate(
     realSeconds: (realTime.now() - realStart) / 1000,
     stepMs: o.stepMs,
     seed: o.seed,
-    commit: await commit(),
+    commit: head,
   };
 }
 
