@@ -45,7 +45,7 @@ const QUIET_MS = 20;
  * Whether the simulation may move virtual time: every running sync waits on virtual time (the rate limiter, the
  * in-flight cap, an SDK retry delay) and nothing else happens. Real work — an HTTPS exchange with the emulator, a
  * credential's first use — is not tracked call by call: a running sync that is not known to wait counts as busy
- * until the process has been quiet for a moment of real time.
+ * until nothing has happened (no reconcile, wait or HTTPS exchange began or ended) for a moment of real time.
  */
 class Io implements IoTracker {
   running = 0;
@@ -93,33 +93,23 @@ class Io implements IoTracker {
     if (this.sleeping > 0) this.sleeping--;
     this.bump();
   }
-  touch(): void {
-    this.bump();
-  }
-
-  /** HTTPS exchanges in flight (the SDKs send through `node:https`: Key Vault and Entra ID). */
-  exchanges = 0;
-
-  /** Counts every `https.request` from its start until its response ended (or it failed); returns the undo. */
+  /**
+   * Makes every `https.request` (the SDKs send through `node:https`: Key Vault and Entra ID) count as activity when it
+   * starts and when its response ends (or it fails), so a sync waiting on the emulator keeps the step open; returns
+   * the undo.
+   */
   watchHttps(): () => void {
     const original = https.request;
-    const opened = (): void => {
-      this.exchanges++;
-      this.bump();
-    };
-    const closed = (): void => {
-      this.exchanges--;
-      this.bump();
-    };
+    const bump = (): void => this.bump();
     const counted = function (
       this: unknown,
       ...args: Parameters<typeof https.request>
     ): ReturnType<typeof https.request> {
       const req = original.apply(this, args);
-      opened();
+      bump();
       let done = false;
       const end = (): void => {
-        if (!done) (done = true, closed());
+        if (!done) (done = true, bump());
       };
       req.once("response", (res) => (res.once("end", end), res.once("close", end), res.once("error", end)));
       req.once("error", end);
