@@ -381,7 +381,7 @@ if (import.meta.main) {
   console.log(
     `fleet: ${opts.clusters} clusters × ${opts.externalSecrets} ExternalSecrets over ${opts.keys} keys, ` +
       `refreshInterval ${opts.interval}, ${
-        opts.alignedStart ? "all starting at once" : "starts spread over one interval"
+        opts.alignedStart ? "all starting at once" : `starts spread over ${opts.startSpread} interval(s)`
       }`,
   );
   const result = await main(opts);
