@@ -5,6 +5,7 @@ import type { FaultDecision, FaultInjector } from "./faults.ts";
 import { type Exchange, type Handled, type Handler, jsonReply, type Reply } from "./http.ts";
 import type { Access, IdentityRegistry } from "./identities.ts";
 import { numericClaim } from "./jwt.ts";
+import type { ReadLimit } from "./limits.ts";
 import { decodeSkipToken, nextLinkFor, pageOf, PagingError, parseMaxResults } from "./paging.ts";
 import {
   type Attributes,
@@ -33,6 +34,8 @@ export interface KeyVaultContext {
   authorityHost(): string;
   /** Resource named in the challenge and required as token audience; default https://vault.azure.net. */
   resource: string;
+  /** Key Vault's GET/LIST limit for this vault, when enforced (`limits.ts`). */
+  readLimit?: ReadLimit;
 }
 
 export const ROUTES = {
@@ -560,6 +563,15 @@ export function keyVaultHandler(ctx: KeyVaultContext, vault: Vault): Handler {
     const route = op?.route ?? `${ex.method} (unknown)`;
     const done = (reply: Reply | "drop"): Handled => ({ reply, route, caller: auth.caller, vault: vault.name });
     if (!auth.ok) return done(auth.reply);
+    if (ctx.readLimit && ex.method === "GET") {
+      const admission = ctx.readLimit.admit();
+      if (!admission.ok) {
+        const message = "Request was not processed because too many requests were received. Reason: A generic " +
+          `throttling rule was applied (${ctx.readLimit.limit} GET/LIST per ${ctx.readLimit.windowMs / 1000} s).`;
+        const retry = { "retry-after": String(admission.retryAfterSeconds) };
+        return { ...done(kvError(429, "Throttled", message, undefined, retry)), fault: "read-limit" };
+      }
+    }
     const decision = await ctx.faults.apply({
       service: "keyvault",
       vault: vault.name,

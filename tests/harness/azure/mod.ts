@@ -19,6 +19,7 @@ import {
 } from "./identities.ts";
 import { imdsHandler } from "./imds.ts";
 import { KEY_VAULT_RESOURCE, keyVaultHandler } from "./key_vault.ts";
+import { ReadLimit, type ReadLimitOptions } from "./limits.ts";
 import { isValidVaultName } from "./names.ts";
 import { readSeedFile, type SeedData } from "./seed.ts";
 import { type CreateCertificateInput, type CreateKeyInput, type Tags, Vault } from "./store.ts";
@@ -45,6 +46,7 @@ export type {
   VaultAccess,
 } from "./identities.ts";
 export { parseSeed, readSeedFile, type SeedData } from "./seed.ts";
+export { KEY_VAULT_READ_LIMIT, KEY_VAULT_READ_WINDOW_MS, ReadLimit, type ReadLimitOptions } from "./limits.ts";
 
 /** The tenant of the seed's ClusterSecretStore, so its manifests work against the emulator as they are. */
 export const DEFAULT_TENANT_ID = "9b05fdb9-40c0-4f4a-a654-386013ae7d6a";
@@ -75,6 +77,11 @@ export interface AzureEmulatorOptions {
   caDir?: string;
   /** Called after every request (e.g. to log it). */
   onRequest?: (record: RequestRecord) => void;
+  /**
+   * Enforce Key Vault's read limit on every vault (each its own): at most `limit` GET/LIST per `windowMs` (default
+   * 4,000 per 10 s), 429 with Retry-After beyond (`limits.ts`). Off when absent.
+   */
+  readLimit?: ReadLimitOptions;
 }
 
 export interface SetSecretOptions {
@@ -116,6 +123,8 @@ export interface AzureEmulators {
 
   vaultUrl(name: string): string;
   vaultNames(): string[];
+  /** The vault's read limit (admitted and throttled counts), when `readLimit` is enforced. */
+  readLimit(vault: string): ReadLimit | undefined;
   /** Starts another vault on its own port; returns its URL. */
   addVault(name: string): Promise<string>;
 
@@ -152,7 +161,7 @@ class Emulators implements AzureEmulators {
   readonly registry: IdentityRegistry;
   readonly issuer = new TokenIssuer();
   readonly log = new RequestLog();
-  readonly vaults = new Map<string, { vault: Vault; server: RunningServer }>();
+  readonly vaults = new Map<string, { vault: Vault; server: RunningServer; readLimit?: ReadLimit }>();
   readonly servers: RunningServer[] = [];
   authorityHost = "";
   imdsEndpoint = "";
@@ -211,6 +220,10 @@ class Emulators implements AzureEmulators {
     return [...this.vaults.keys()];
   }
 
+  readLimit(vault: string): ReadLimit | undefined {
+    return this.vaults.get(vault)?.readLimit;
+  }
+
   #vault(name: string): Vault {
     const v = this.vaults.get(name);
     if (!v) throw new Error(`no vault ${name} (have: ${[...this.vaults.keys()].join(", ")})`);
@@ -222,6 +235,7 @@ class Emulators implements AzureEmulators {
     if (!isValidVaultName(name)) throw new Error(`invalid vault name ${JSON.stringify(name)} (3-24 of a-z, 0-9, -)`);
     if (!this.vaults.has(name)) {
       const vault = new Vault(name);
+      const readLimit = this.options.readLimit ? new ReadLimit(this.options.readLimit) : undefined;
       const handler = keyVaultHandler({
         registry: this.registry,
         issuer: this.issuer,
@@ -229,10 +243,12 @@ class Emulators implements AzureEmulators {
         tenantId: this.tenantId,
         authorityHost: () => this.authorityHost,
         resource: (this.options.challengeResource ?? KEY_VAULT_RESOURCE).replace(/\/$/, ""),
+        ...(readLimit ? { readLimit } : {}),
       }, vault);
       const port = this.#nextVaultPort;
       if (port) this.#nextVaultPort++;
-      this.vaults.set(name, { vault, server: await this.serve("keyvault", handler, true, port) });
+      const server = await this.serve("keyvault", handler, true, port);
+      this.vaults.set(name, { vault, server, ...(readLimit ? { readLimit } : {}) });
     }
     return this.vaultUrl(name);
   }
