@@ -48,11 +48,17 @@ export function syncedResourceVersion(
   meta: { generation?: number; labels?: Record<string, string>; annotations?: Record<string, string> },
   ignoredPrefixes: readonly string[] = [],
 ): string {
-  const keep = (m: Record<string, string> | undefined): Record<string, string> | undefined =>
-    m && ignoredPrefixes.length
-      ? Object.fromEntries(Object.entries(m).filter(([k]) => !ignoredPrefixes.some((p) => k.startsWith(p))))
-      : m;
-  return `${meta.generation ?? 0}-${metaHash(keep(meta.labels), keep(meta.annotations))}`;
+  const labels = withoutIgnored(meta.labels, ignoredPrefixes);
+  return `${meta.generation ?? 0}-${metaHash(labels, withoutIgnored(meta.annotations, ignoredPrefixes))}`;
+}
+
+/** Labels or annotations less the keys that start with one of `ignoredPrefixes` (`m` itself when none do). */
+export function withoutIgnored(
+  m: Record<string, string> | undefined,
+  ignoredPrefixes: readonly string[],
+): Record<string, string> | undefined {
+  if (!m || ignoredPrefixes.length === 0) return m;
+  return Object.fromEntries(Object.entries(m).filter(([k]) => !ignoredPrefixes.some((p) => k.startsWith(p))));
 }
 
 /** The value of the `reconcile.external-secrets.io/created-by` label: a hash, because label values are ≤ 63 chars. */

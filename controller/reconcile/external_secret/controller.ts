@@ -20,6 +20,7 @@ import { type ObjectKey, objectKey, storeKey, storeKeyOf } from "../../runtime/k
 import type { Logger } from "../../runtime/log.ts";
 import type { Registry } from "../../runtime/metrics.ts";
 import { type StoreClientCache, storeRefOf } from "../../providers/clients.ts";
+import { withoutIgnored } from "../eso_hash.ts";
 import { getCondition } from "../conditions.ts";
 import type { TargetSecret } from "../refresh.ts";
 import { type ExternalSecretDeps, ExternalSecretReconciler, FINALIZER, indexTargets } from "./reconciler.ts";
@@ -41,14 +42,18 @@ export function esChanged(
   if (!old) return true;
   const a = old.metadata;
   const b = cur.metadata;
-  const kept = (m: Record<string, string> | undefined): [string, string][] =>
-    Object.entries(m ?? {}).filter(([k]) => !ignoredPrefixes.some((p) => k.startsWith(p))).sort(byKey);
+  const same = (x: Record<string, string> | undefined, y: Record<string, string> | undefined): boolean =>
+    sameStringMap(withoutIgnored(x, ignoredPrefixes), withoutIgnored(y, ignoredPrefixes));
   return a.generation !== b.generation || a.deletionTimestamp !== b.deletionTimestamp ||
-    JSON.stringify([kept(a.labels), kept(a.annotations), a.finalizers]) !==
-      JSON.stringify([kept(b.labels), kept(b.annotations), b.finalizers]);
+    !same(a.labels, b.labels) || !same(a.annotations, b.annotations) ||
+    JSON.stringify(a.finalizers) !== JSON.stringify(b.finalizers);
 }
 
-const byKey = (x: [string, string], y: [string, string]): number => x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0;
+/** The same keys with the same values, in any order. */
+function sameStringMap(x: Record<string, string> = {}, y: Record<string, string> = {}): boolean {
+  const keys = Object.keys(x);
+  return keys.length === Object.keys(y).length && keys.every((k) => Object.hasOwn(y, k) && y[k] === x[k]);
+}
 
 /**
  * The only change is our finalizer being added (our own first write, or anyone's): nothing to reconcile, so its
