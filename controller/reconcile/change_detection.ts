@@ -18,7 +18,7 @@ import { refreshSpreadMs } from "./fetch_cache.ts";
 export type ReadMode = "list" | "get";
 
 /** After a listing turned out longer than the reads it would replace, how long reads are made key by key. */
-export const TOO_LONG_RETRY_MS = 3_600_000;
+export const KEY_BY_KEY_MS = 3_600_000;
 
 /** Keys asked for within this many refresh windows count as in use. */
 const IN_USE_WINDOWS = 2;
@@ -29,7 +29,7 @@ interface StoreState {
   /** Key name (lower-case: Key Vault names are case-insensitive) → when a refresh last asked for it. */
   asked: Map<string, number>;
   /** Until when the listing is known to be too long to pay off. */
-  tooLongUntil: number;
+  keyByKeyUntil: number;
 }
 
 /** The decision for one read: list with at most `maxPages`, or read the key. */
@@ -42,7 +42,7 @@ export type FallbackReason = "too-long" | "denied";
 export interface ChangeDetectorHooks {
   /** A periodic refresh of a key checked by the listing (`list`) or read again (`get`). */
   onRead?: (mode: ReadMode) => void;
-  /** A store's listing was too long or refused: its keys are read one by one for {@link TOO_LONG_RETRY_MS}. */
+  /** A store's listing was too long or refused: its keys are read one by one for {@link KEY_BY_KEY_MS}. */
   onFallback?: (listKey: ReadKey, reason: FallbackReason) => void;
 }
 
@@ -59,7 +59,7 @@ export class ChangeDetector {
   /** Notes that a sync of an ExternalSecret on store `listKey` reads `name` (any sync: first ones count too). */
   note(listKey: ReadKey, name: string, now: number): void {
     let state = this.#stores.get(listKey);
-    if (!state) this.#stores.set(listKey, state = { since: now, asked: new Map(), tooLongUntil: 0 });
+    if (!state) this.#stores.set(listKey, state = { since: now, asked: new Map(), keyByKeyUntil: 0 });
     const k = name.toLowerCase();
     state.asked.delete(k);
     state.asked.set(k, now);
@@ -74,7 +74,7 @@ export class ChangeDetector {
   decide(listKey: ReadKey, windowMs: number, now: number): ListDecision {
     const state = this.#stores.get(listKey);
     const window = Math.max(windowMs, 1000);
-    if (!state || state.tooLongUntil > now) return { mode: "get" };
+    if (!state || state.keyByKeyUntil > now) return { mode: "get" };
     // Refreshes come up to the jitter spread early: after a cold start, the first periodic window lists.
     if (now - state.since < window - refreshSpreadMs(window)) return { mode: "get" };
     // Oldest first (re-inserted on every read): drop the keys nobody read lately.
@@ -89,10 +89,10 @@ export class ChangeDetector {
   }
 
   /** The listing of `listKey` was longer than it could be worth, or refused: read key by key for a while. */
-  tooLong(listKey: ReadKey, now: number, reason: FallbackReason): void {
+  fallBack(listKey: ReadKey, now: number, reason: FallbackReason): void {
     const state = this.#stores.get(listKey);
-    if (!state || state.tooLongUntil > now) return;
-    state.tooLongUntil = now + TOO_LONG_RETRY_MS;
+    if (!state || state.keyByKeyUntil > now) return;
+    state.keyByKeyUntil = now + KEY_BY_KEY_MS;
     this.#hooks.onFallback?.(listKey, reason);
   }
 
@@ -109,10 +109,5 @@ export class ChangeDetector {
       this.#byName.set(listing, byName);
     }
     return byName.get(name.toLowerCase());
-  }
-
-  /** Forgets a store (deleted). */
-  forget(listKey: ReadKey): void {
-    this.#stores.delete(listKey);
   }
 }

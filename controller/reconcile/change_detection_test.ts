@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { readKey, storeKey } from "../runtime/keys.ts";
-import { ChangeDetector, TOO_LONG_RETRY_MS } from "./change_detection.ts";
+import { ChangeDetector, KEY_BY_KEY_MS } from "./change_detection.ts";
 
 const LIST = readKey(storeKey("ClusterSecretStore", "kv"), "uid", "", ["versions"]);
 const OTHER = readKey(storeKey("ClusterSecretStore", "kv2"), "uid2", "", ["versions"]);
@@ -30,17 +30,17 @@ Deno.test("ChangeDetector.decide(): keys nobody read in two windows no longer co
   assert.deepEqual(d.decide(LIST, MIN, T + 2 * MIN + 1), { mode: "list", maxPages: 1 }, "k0 and k1 only");
 });
 
-Deno.test("ChangeDetector.tooLong(): key by key for an hour, then listed again; reported once", () => {
+Deno.test("ChangeDetector.fallBack(): key by key for an hour, then listed again; reported once", () => {
   const fallbacks: string[] = [];
   const d = new ChangeDetector({ onFallback: (_k, reason) => fallbacks.push(reason) });
   const HOUR = 3_600_000;
   d.note(LIST, "a", T);
   d.note(LIST, "b", T);
-  d.tooLong(LIST, T + HOUR, "too-long");
-  d.tooLong(LIST, T + HOUR + 1, "denied");
+  d.fallBack(LIST, T + HOUR, "too-long");
+  d.fallBack(LIST, T + HOUR + 1, "denied");
   assert.deepEqual(fallbacks, ["too-long"]);
   assert.deepEqual(d.decide(LIST, HOUR, T + HOUR + 1), { mode: "get" });
-  assert.deepEqual(d.decide(LIST, HOUR, T + HOUR + TOO_LONG_RETRY_MS), { mode: "list", maxPages: 1 });
+  assert.deepEqual(d.decide(LIST, HOUR, T + HOUR + KEY_BY_KEY_MS), { mode: "list", maxPages: 1 });
 });
 
 Deno.test("ChangeDetector.entry(): finds a listed secret whatever the case of its name", () => {

@@ -344,7 +344,7 @@ export async function readValues(
       // would multiply the calls to a vault that is already throttling.
       const denied = e instanceof ProviderError && (e.statusCode === 401 || e.statusCode === 403);
       if (!(e instanceof ListingTooLongError) && !denied) throw e;
-      changes.tooLong(plan.listKey, options.now, denied ? "denied" : "too-long");
+      changes.fallBack(plan.listKey, options.now, denied ? "denied" : "too-long");
       return undefined;
     }
     const entry = changes.entry(listing.value, name);
