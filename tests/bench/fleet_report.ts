@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseGoDuration } from "../../controller/reconcile/refresh.ts";
+import { FlagReader } from "./flags.ts";
 
 /** Key Vault's GET/LIST limit per vault, per 10 s. */
 export const VAULT_LIMIT_PER_10S = 4000;
@@ -50,14 +50,6 @@ export const USAGE = "usage: deno task bench:fleet [--clusters 150] [--keys 100]
   "keys)] [--interval 5m] [--aligned-start | --start-spread 1] [--warmup 2] [--windows 2] [--step-ms 50] [--read-limit 4000] [--seed 1] [--json FILE] " +
   "[--controller-arg=FLAG ...]";
 
-function integer(flag: string, value: string | undefined, min = 1): number {
-  const n = Number(value);
-  if (value === undefined || !Number.isInteger(n) || n < min) {
-    throw new Error(`${flag} expects an integer ≥ ${min}, got ${JSON.stringify(value ?? "")}\n${USAGE}`);
-  }
-  return n;
-}
-
 /** Parses the command line (`--flag value` or `--flag=value`); throws with the usage on a mistake. */
 export function parseFleetArgs(args: readonly string[]): FleetOptions {
   const o: FleetOptions = {
@@ -76,69 +68,53 @@ export function parseFleetArgs(args: readonly string[]): FleetOptions {
     seed: 1,
     controllerArgs: [],
   };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const eq = arg.indexOf("=");
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string | undefined => (eq > 0 ? arg.slice(eq + 1) : args[++i]);
+  const flags = new FlagReader(args, USAGE);
+  for (const flag of flags) {
     switch (flag) {
       case "--clusters":
-        o.clusters = integer(flag, value());
+        o.clusters = flags.integer();
         break;
       case "--keys":
-        o.keys = integer(flag, value());
+        o.keys = flags.integer();
         break;
       case "--external-secrets":
-        o.externalSecrets = integer(flag, value());
+        o.externalSecrets = flags.integer();
         break;
       case "--interval": {
-        const v = value() ?? "";
-        let ms: number;
-        try {
-          ms = parseGoDuration(v);
-        } catch {
-          throw new Error(`--interval expects a duration such as 5m or 30s, got ${JSON.stringify(v)}\n${USAGE}`);
-        }
-        if (ms < 10_000) throw new Error(`--interval must be at least 10s, got ${JSON.stringify(v)}\n${USAGE}`);
-        o.interval = v;
-        o.intervalMs = ms;
+        const d = flags.duration("10s", "5m or 30s");
+        o.interval = d.text;
+        o.intervalMs = d.ms;
         break;
       }
       case "--aligned-start":
         o.alignedStart = true;
         break;
       case "--start-spread":
-        o.startSpread = integer(flag, value());
+        o.startSpread = flags.integer();
         break;
       case "--warmup":
-        o.warmup = integer(flag, value());
+        o.warmup = flags.integer();
         break;
       case "--windows":
-        o.windows = integer(flag, value());
+        o.windows = flags.integer();
         break;
       case "--step-ms":
-        o.stepMs = integer(flag, value());
+        o.stepMs = flags.integer();
         break;
       case "--read-limit":
-        o.readLimit = integer(flag, value());
+        o.readLimit = flags.integer();
         break;
       case "--seed":
-        o.seed = integer(flag, value(), 0);
+        o.seed = flags.integer(0);
         break;
-      case "--json": {
-        const v = value();
-        if (!v) throw new Error(`--json expects a file name\n${USAGE}`);
-        o.json = v;
+      case "--json":
+        o.json = flags.text("a file name");
         break;
-      }
-      case "--controller-arg": {
-        const v = value();
-        if (!v) throw new Error(`--controller-arg expects a flag such as --kv-requests-per-second=50\n${USAGE}`);
-        o.controllerArgs.push(v);
+      case "--controller-arg":
+        o.controllerArgs.push(flags.text("a flag such as --kv-requests-per-second=50"));
         break;
-      }
       default:
-        throw new Error(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
+        throw flags.unknown();
     }
   }
   if (o.externalSecrets === 0) o.externalSecrets = o.keys;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { parseGoDuration } from "../../controller/reconcile/refresh.ts";
+import { FlagReader } from "./flags.ts";
 
 /** The scenario, from the command line. */
 export interface ScaleOptions {
@@ -82,14 +82,6 @@ export const USAGE = "usage: deno task bench:scale [--n 10000] [--keys 100] [--i
   "[--restart] [--skip-steady] [--json FILE] [--keep-logs DIR] [--controller-arg=FLAG ...] " +
   "[--controller-env=NAME=VALUE ...] [--deno-arg=FLAG ...]";
 
-function positive(flag: string, value: string | undefined, min = 1): number {
-  const n = Number(value);
-  if (value === undefined || !Number.isInteger(n) || n < min) {
-    throw new Error(`${flag} expects an integer ≥ ${min}, got ${JSON.stringify(value ?? "")}\n${USAGE}`);
-  }
-  return n;
-}
-
 /** Parses the command line (`--flag value` or `--flag=value`); throws with the usage on a mistake. */
 export function parseScaleArgs(args: readonly string[]): ScaleOptions {
   const o: ScaleOptions = {
@@ -104,33 +96,23 @@ export function parseScaleArgs(args: readonly string[]): ScaleOptions {
     controllerEnv: {},
     denoArgs: [],
   };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const eq = arg.indexOf("=");
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string | undefined => (eq > 0 ? arg.slice(eq + 1) : args[++i]);
+  const flags = new FlagReader(args, USAGE);
+  for (const flag of flags) {
     switch (flag) {
       case "--n":
-        o.n = positive(flag, value());
+        o.n = flags.integer();
         break;
       case "--keys":
-        o.keys = positive(flag, value());
+        o.keys = flags.integer();
         break;
       case "--interval": {
-        const v = value() ?? "";
-        let ms: number;
-        try {
-          ms = parseGoDuration(v);
-        } catch {
-          throw new Error(`--interval expects a duration such as 1m or 30s, got ${JSON.stringify(v)}\n${USAGE}`);
-        }
-        if (ms < 1000) throw new Error(`--interval must be at least 1s, got ${JSON.stringify(v)}\n${USAGE}`);
-        o.interval = v;
-        o.intervalMs = ms;
+        const d = flags.duration("1s", "1m or 30s");
+        o.interval = d.text;
+        o.intervalMs = d.ms;
         break;
       }
       case "--noise-secrets":
-        o.noiseSecrets = positive(flag, value(), 0);
+        o.noiseSecrets = flags.integer(0);
         break;
       case "--restart":
         o.restart = true;
@@ -138,39 +120,27 @@ export function parseScaleArgs(args: readonly string[]): ScaleOptions {
       case "--skip-steady":
         o.skipSteady = true;
         break;
-      case "--json": {
-        const v = value();
-        if (!v) throw new Error(`--json expects a file name\n${USAGE}`);
-        o.json = v;
+      case "--json":
+        o.json = flags.text("a file name");
         break;
-      }
-      case "--keep-logs": {
-        const v = value();
-        if (!v) throw new Error(`--keep-logs expects a directory\n${USAGE}`);
-        o.keepLogs = v;
+      case "--keep-logs":
+        o.keepLogs = flags.text("a directory");
         break;
-      }
       case "--controller-env": {
-        const v = value() ?? "";
+        const v = flags.value() ?? "";
         const at = v.indexOf("=");
-        if (at < 1) throw new Error(`--controller-env expects NAME=VALUE, got ${JSON.stringify(v)}\n${USAGE}`);
+        if (at < 1) throw flags.error(`--controller-env expects NAME=VALUE, got ${JSON.stringify(v)}`);
         o.controllerEnv[v.slice(0, at)] = v.slice(at + 1);
         break;
       }
-      case "--controller-arg": {
-        const v = value();
-        if (!v) throw new Error(`--controller-arg expects a flag such as --concurrent=20\n${USAGE}`);
-        o.controllerArgs.push(v);
+      case "--controller-arg":
+        o.controllerArgs.push(flags.text("a flag such as --concurrent=20"));
         break;
-      }
-      case "--deno-arg": {
-        const v = value();
-        if (!v) throw new Error(`--deno-arg expects a flag such as --inspect=127.0.0.1:9229\n${USAGE}`);
-        o.denoArgs.push(v);
+      case "--deno-arg":
+        o.denoArgs.push(flags.text("a flag such as --inspect=127.0.0.1:9229"));
         break;
-      }
       default:
-        throw new Error(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
+        throw flags.unknown();
     }
   }
   if (o.keys > o.n) throw new Error(`--keys (${o.keys}) cannot exceed --n (${o.n})\n${USAGE}`);

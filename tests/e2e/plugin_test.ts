@@ -346,31 +346,11 @@ Deno.test("kubectl externalsecret: status, sync, vault set, render, RBAC, throug
           "as the store's app",
         );
 
-        const disabled = await k([
-          "vault",
-          "set",
-          "--cluster-store",
-          "azure-keyvault-cluster-store",
-          "--name",
-          "plugin-off",
-          "--file",
-          `${dir}/v.txt`,
-          "--disabled",
-        ]);
+        const setOff = ["vault", "set", "--cluster-store", "azure-keyvault-cluster-store", "--name", "plugin-off"];
+        const disabled = await k([...setOff, "--file", `${dir}/v.txt`, "--disabled"]);
         assert.equal(disabled.code, 0, disabled.stderr);
         assert.equal(az.getSecret("zaldre", "plugin-off")?.enabled, false, "--disabled writes a disabled version");
-        const both = await k([
-          "vault",
-          "set",
-          "--cluster-store",
-          "azure-keyvault-cluster-store",
-          "--name",
-          "plugin-off",
-          "--file",
-          `${dir}/v.txt`,
-          "--disabled",
-          "--sync",
-        ]);
+        const both = await k([...setOff, "--file", `${dir}/v.txt`, "--disabled", "--sync"]);
         assert.equal(both.code, 2, both.stderr);
         assert.match(both.stderr, /--disabled with --sync/);
 
